@@ -1,0 +1,1 @@
+"""The Vextrus ERP platform."""

@@ -1,0 +1,98 @@
+"""Builds the ASGI app for a list of services: one service alone (distributed mode) or all of them
+in one process behind the gateway name (embedded mode). Everything a service gets by
+construction is wired here: health, metrics, OpenAPI, errors, GraphQL, tracing, logging."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from vextrus.kit.errors import install_error_handlers
+from vextrus.kit.graphql import build_schema, graphql_router
+from vextrus.kit.health import health_router
+from vextrus.kit.logging import configure_logging
+from vextrus.kit.metrics import SERVICE_INFO, metrics_endpoint
+from vextrus.kit.middleware import RequestMiddleware
+from vextrus.kit.runtime import Runtime
+from vextrus.kit.security import PUBLIC
+from vextrus.kit.service import Service
+from vextrus.kit.settings import Settings, get_settings
+from vextrus.kit.telemetry import configure_tracing, shutdown_tracing
+
+GATEWAY_NAME = "gateway"
+
+
+def vextrus_version() -> str:
+    try:
+        return package_version("vextrus")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "0.0.0"
+
+
+def build_app(services: Sequence[Service], settings: Settings | None = None, name: str | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    name = name or (services[0].name if len(services) == 1 else GATEWAY_NAME)
+    version = vextrus_version()
+    configure_logging(settings.log_level, settings.log_format)
+    runtime = Runtime(settings, services, name)
+    tracing = configure_tracing(name, settings.otlp_endpoint, version) is not None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            shutdown_tracing()
+
+    app = FastAPI(
+        title=f"Vextrus {name}",
+        version=version,
+        description="Vextrus ERP API. Errors are application/problem+json (RFC 9457).",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(health_router(version))
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], dependencies=[PUBLIC], include_in_schema=False)
+    if runtime.signing_key is not None:
+        key = runtime.signing_key
+
+        async def jwks() -> dict[str, Any]:
+            return key.jwks()
+
+        app.add_api_route(
+            "/.well-known/jwks.json",
+            jwks,
+            methods=["GET"],
+            dependencies=[PUBLIC],
+            tags=["security"],
+            summary="Public keys that verify access tokens",
+        )
+    for service in services:
+        SERVICE_INFO.labels(service.name, service.version).set(1)
+        if service.router is not None:
+            app.include_router(service.router)
+    schema = build_schema([service.graphql for service in services if service.graphql], settings)
+    if schema is not None:
+        app.include_router(graphql_router(schema, settings), dependencies=[PUBLIC], tags=["graphql"])
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(RequestMiddleware, service=name, tracing=tracing, access_log=settings.access_log)
+    return app

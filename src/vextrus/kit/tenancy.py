@@ -1,0 +1,73 @@
+"""Who is acting, for which tenant: request-local context set from the verified token.
+
+The tenant never comes from a client header (DESIGN.md §3). Repositories read it from here and
+refuse to run without it (default deny).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A verified caller: a user acting inside one tenant, with the permissions the token grants."""
+
+    subject: UUID
+    tenant_id: UUID
+    permissions: frozenset[str] = field(default_factory=frozenset)
+    roles: tuple[str, ...] = ()
+    company_ids: tuple[UUID, ...] = ()
+    email: str | None = None
+
+    def has(self, permission: str) -> bool:
+        """True when a granted permission equals or covers ``permission`` (``svc.*`` or ``*``)."""
+        if permission in self.permissions or "*" in self.permissions:
+            return True
+        parts = permission.split(".")
+        return any(".".join(parts[:i]) + ".*" in self.permissions for i in range(1, len(parts)))
+
+
+class TenantContextMissing(RuntimeError):
+    """A tenant-scoped operation ran without a tenant in context: a programming error, never data."""
+
+
+_principal: ContextVar[Principal | None] = ContextVar("vextrus_principal", default=None)
+_tenant: ContextVar[UUID | None] = ContextVar("vextrus_tenant", default=None)
+
+
+def current_principal() -> Principal | None:
+    return _principal.get()
+
+
+def current_tenant_id() -> UUID | None:
+    return _tenant.get()
+
+
+def require_tenant_id() -> UUID:
+    tenant = _tenant.get()
+    if tenant is None:
+        raise TenantContextMissing("no tenant in context: tenant-scoped access denied")
+    return tenant
+
+
+def bind_principal(principal: Principal | None) -> None:
+    """Set the principal (and its tenant) for the rest of the current task."""
+    _principal.set(principal)
+    _tenant.set(principal.tenant_id if principal else None)
+
+
+@contextmanager
+def acting_as(principal: Principal | None = None, *, tenant_id: UUID | None = None) -> Iterator[None]:
+    """Run a block as ``principal`` or, for system work (seeding, consumers), as a bare tenant."""
+    principal_token = _principal.set(principal)
+    tenant_token = _tenant.set(principal.tenant_id if principal else tenant_id)
+    try:
+        yield
+    finally:
+        _tenant.reset(tenant_token)
+        _principal.reset(principal_token)

@@ -1,0 +1,1 @@
+"""Service packages; each registers under the vextrus.services entry-point group."""

@@ -1,0 +1,188 @@
+"""Test fixtures: the whole platform on a migrated database, once per test session per backend.
+
+Backends: SQLite always; PostgreSQL when ``VEXTRUS_TEST_DATABASE_URL`` names a server (a fresh
+database is created for the session and dropped after). With ``VEXTRUS_REQUIRE_POSTGRES=1`` (CI)
+a missing or unreachable PostgreSQL fails the run instead of skipping.
+
+Tests are isolated by tenant: each test acts in a fresh tenant (``tenant`` fixture), so the
+requests under test commit for real, exactly as in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from vextrus.kit.app import build_app
+from vextrus.kit.migrations import trees_for, upgrade
+from vextrus.kit.runtime import Runtime
+from vextrus.kit.service import Registry, load_registry
+from vextrus.kit.settings import Settings, load_settings
+from vextrus.kit.tenancy import Principal
+
+POSTGRES_URL = os.environ.get("VEXTRUS_TEST_DATABASE_URL", "").strip()
+REQUIRE_POSTGRES = os.environ.get("VEXTRUS_REQUIRE_POSTGRES", "") in ("1", "true", "yes")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_POSTGRES and not POSTGRES_URL:
+        raise pytest.UsageError("VEXTRUS_REQUIRE_POSTGRES=1 but VEXTRUS_TEST_DATABASE_URL is not set")
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy URL (postgresql+asyncpg://...) as a plain libpq DSN for asyncpg."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return load_registry()
+
+
+class PostgresServer:
+    """Creates and drops throw-away databases on the PostgreSQL named by the test URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+
+    async def create(self, prefix: str = "vextrus_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        connection = await asyncpg.connect(asyncpg_dsn(self.url.render_as_string(hide_password=False)))
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    async def drop(self, url: str) -> None:
+        name = make_url(url).database
+        connection = await asyncpg.connect(asyncpg_dsn(self.url.render_as_string(hide_password=False)))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
+async def _ping_postgres(url: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(url), timeout=5)
+    await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> PostgresServer:
+    """The PostgreSQL server under test; skips (or, when required, fails) if there is none."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured (set VEXTRUS_TEST_DATABASE_URL)")
+    try:
+        # A fixture may be requested from inside the running loop: ping on a loop of its own.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, _ping_postgres(POSTGRES_URL)).result()
+    except (OSError, asyncpg.PostgresError) as error:
+        message = f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} is unreachable: {error}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return PostgresServer(POSTGRES_URL)
+
+
+@pytest.fixture
+async def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the backend named by the test's ``backend`` parameter."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = await server.create("vextrus_fresh")
+    try:
+        yield url
+    finally:
+        await server.drop(url)
+
+
+def make_settings(database_url: str, key_dir: Path, **overrides: object) -> Settings:
+    return load_settings(
+        env="test",
+        database_url=database_url,
+        signing_key_path=key_dir / "signing-key.pem",
+        log_level="WARNING",
+        outbox_poll_seconds=0.05,
+        **overrides,
+    )
+
+
+@dataclass
+class Platform:
+    """The running platform under test, with helpers to act as a user of some tenant."""
+
+    backend: str
+    app: FastAPI
+    client: httpx.AsyncClient
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+    def token(
+        self,
+        tenant_id: uuid.UUID,
+        permissions: Iterable[str] = ("*",),
+        *,
+        subject: uuid.UUID | None = None,
+        ttl_seconds: int | None = None,
+    ) -> str:
+        assert self.runtime.issuer is not None
+        principal = Principal(subject=subject or uuid.uuid4(), tenant_id=tenant_id, permissions=frozenset(permissions))
+        return self.runtime.issuer.issue(principal, ttl_seconds)
+
+    def headers(self, tenant_id: uuid.UUID, permissions: Iterable[str] = ("*",), **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(tenant_id, permissions)}", **extra}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def platform(
+    request: pytest.FixtureRequest, registry: Registry, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Platform]:
+    """Every registered service in one app (embedded mode) on a migrated database."""
+    backend: str = request.param
+    workdir = tmp_path_factory.mktemp(f"platform-{backend}")
+    server: PostgresServer | None = None
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{workdir / 'vextrus.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        url = await server.create()
+    app = build_app(list(registry), make_settings(url, workdir))
+    runtime: Runtime = app.state.runtime
+    await upgrade(runtime.database, trees_for(list(registry)))
+    try:
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://vextrus.test") as client:
+                yield Platform(backend, app, client)
+    finally:
+        if server is not None:
+            await server.drop(url)
+
+
+@pytest.fixture
+def client(platform: Platform) -> httpx.AsyncClient:
+    return platform.client
+
+
+@pytest.fixture
+def tenant() -> uuid.UUID:
+    """A fresh tenant for this test: nothing another test wrote is visible to it."""
+    return uuid.uuid4()
