@@ -23,7 +23,7 @@ from vextrus.kit.runtime import Runtime
 from vextrus.kit.security import PUBLIC
 from vextrus.kit.service import Service
 from vextrus.kit.settings import Settings, get_settings
-from vextrus.kit.telemetry import configure_tracing, shutdown_tracing
+from vextrus.kit.telemetry import configure_tracing
 
 GATEWAY_NAME = "gateway"
 
@@ -41,7 +41,7 @@ def build_app(services: Sequence[Service], settings: Settings | None = None, nam
     version = vextrus_version()
     configure_logging(settings.log_level, settings.log_format)
     runtime = Runtime(settings, services, name)
-    tracing = configure_tracing(name, settings.otlp_endpoint, version) is not None
+    tracer_provider = configure_tracing(name, settings.otlp_endpoint, version)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -50,7 +50,8 @@ def build_app(services: Sequence[Service], settings: Settings | None = None, nam
             yield
         finally:
             await runtime.stop()
-            shutdown_tracing()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()
 
     app = FastAPI(
         title=f"Vextrus {name}",
@@ -94,5 +95,5 @@ def build_app(services: Sequence[Service], settings: Settings | None = None, nam
             allow_headers=["*"],
             expose_headers=["X-Request-ID"],
         )
-    app.add_middleware(RequestMiddleware, service=name, tracing=tracing, access_log=settings.access_log)
+    app.add_middleware(RequestMiddleware, service=name, tracer_provider=tracer_provider, access_log=settings.access_log)
     return app

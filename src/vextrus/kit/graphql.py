@@ -90,14 +90,20 @@ class ProblemErrors(MaskErrors):
 
 
 def _extensions(settings: Settings) -> list[Any]:
+    """Factories, so each operation gets fresh extension instances."""
+    max_depth, max_tokens, max_aliases = (
+        settings.graphql_max_depth,
+        settings.graphql_max_tokens,
+        settings.graphql_max_aliases,
+    )
     extensions: list[Any] = [
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        ProblemErrors(),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        ProblemErrors,
     ]
     if settings.is_production:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return extensions
 
 

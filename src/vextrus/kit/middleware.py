@@ -9,11 +9,13 @@ import uuid
 from typing import Any
 
 import structlog
-from opentelemetry import propagate, trace
+from opentelemetry import propagate
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vextrus.kit.metrics import HTTP_DURATION, HTTP_IN_PROGRESS, HTTP_REQUESTS
+from vextrus.kit.tenancy import bind_principal
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED_ROUTE = "<unmatched>"
@@ -34,13 +36,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, service: str, tracing: bool = False, access_log: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp, service: str, tracer_provider: TracerProvider | None = None, access_log: bool = False
+    ) -> None:
         self.app = app
         self.service = service
-        self.tracing = tracing
         self.access_log = access_log
         self._in_progress = HTTP_IN_PROGRESS.labels(service)
-        self._tracer = trace.get_tracer("vextrus.http") if tracing else None
+        self._tracer = tracer_provider.get_tracer("vextrus.http") if tracer_provider else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,6 +54,7 @@ class RequestMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id, service=self.service)
+        bind_principal(None)  # nothing of a previous request on this task survives
         status_holder = [500]
         request_id_header = (b"x-request-id", request_id.encode())
 
@@ -71,6 +75,7 @@ class RequestMiddleware:
             else:
                 await self.app(scope, receive, send_wrapper)
         finally:
+            bind_principal(None)
             self._in_progress.dec()
             elapsed = time.perf_counter() - started
             route = scope.get("route")

@@ -32,7 +32,8 @@ class TenantRepository(Generic[TenantModel]):
 
     def select(self) -> Select[Any]:
         """``SELECT model WHERE tenant_id = <current tenant>``: the start of every query."""
-        return select(self.model).where(self.model.tenant_id == self.tenant_id)
+        tenant = self.tenant_id  # raises first: no statement is built without a tenant
+        return select(self.model).where(self.model.tenant_id == tenant)
 
     async def get(self, ident: uuid.UUID) -> TenantModel | None:
         result = await self.session.scalars(self.select().where(self.model.id == ident))

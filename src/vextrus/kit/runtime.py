@@ -39,6 +39,7 @@ class Runtime:
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
             max_attempts=settings.outbox_max_attempts,
+            retry_base_seconds=settings.outbox_retry_base_seconds,
         )
         dispatcher = ConsumerDispatcher(self.database)
         for service in self.services:

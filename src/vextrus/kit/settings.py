@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     outbox_max_attempts: int = Field(default=10, ge=1, le=100)
+    outbox_retry_base_seconds: float = Field(default=1.0, gt=0, le=300)
 
     live_memory_limit_mb: int = Field(default=2048, ge=64)
     ready_check_timeout_seconds: float = Field(default=2.0, gt=0, le=30)

@@ -11,12 +11,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-_provider: TracerProvider | None = None
-
 
 def configure_tracing(service_name: str, otlp_endpoint: str | None, version: str) -> TracerProvider | None:
     """Install a tracer provider exporting to ``otlp_endpoint`` (e.g. http://collector:4318)."""
-    global _provider
     if not otlp_endpoint:
         return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -27,15 +24,7 @@ def configure_tracing(service_name: str, otlp_endpoint: str | None, version: str
             OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces"), schedule_delay_millis=500
         )
     )
-    _provider = provider
     return provider
-
-
-def shutdown_tracing() -> None:
-    global _provider
-    if _provider is not None:
-        _provider.shutdown()
-        _provider = None
 
 
 def current_traceparent() -> str | None:

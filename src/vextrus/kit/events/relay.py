@@ -39,9 +39,9 @@ LEASE = dt.timedelta(seconds=60)
 MAX_BACKOFF_SECONDS = 300
 
 
-def backoff(attempts: int) -> dt.timedelta:
-    """Delay before retry number ``attempts``: 1 s, 2 s, 4 s ... capped at five minutes."""
-    return dt.timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
+def backoff(attempts: int, base_seconds: float = 1.0) -> dt.timedelta:
+    """Delay before retry number ``attempts``: base, 2x base, 4x base ... capped at five minutes."""
+    return dt.timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class OutboxRelay:
         batch_size: int = 100,
         poll_seconds: float = 1.0,
         max_attempts: int = 10,
+        retry_base_seconds: float = 1.0,
     ) -> None:
         self._database = database
         self._transport = transport
@@ -70,6 +71,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._max_attempts = max_attempts
+        self._retry_base_seconds = retry_base_seconds
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -173,7 +175,7 @@ class OutboxRelay:
                         "attempts": attempts,
                         "last_error": error,
                         "status": DEAD if final else PENDING,
-                        "next_attempt_at": now + backoff(attempts),
+                        "next_attempt_at": now + backoff(attempts, self._retry_base_seconds),
                     }
                     EVENTS_PUBLISH_FAILURES.labels(row.topic, str(final).lower()).inc()
                     log.warning("event_publish_failed", topic=row.topic, attempts=attempts, final=final, error=error)
