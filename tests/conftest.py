@@ -170,7 +170,9 @@ async def platform(
     await upgrade(runtime.database, trees_for(list(registry)))
     try:
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app, raise_app_exceptions=False), base_url="http://vextrus.test") as client:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app, raise_app_exceptions=False), base_url="http://vextrus.test"
+            ) as client:
                 yield Platform(backend, app, client)
     finally:
         if server is not None:

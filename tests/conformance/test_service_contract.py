@@ -34,7 +34,9 @@ pytestmark = pytest.mark.skipif(not SERVICES, reason="no service registered")
 async def served_alone(platform: Platform, service: Service) -> AsyncIterator[httpx.AsyncClient]:
     app = build_app([service], platform.runtime.settings)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app, raise_app_exceptions=False), base_url="http://service.test") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app, raise_app_exceptions=False), base_url="http://service.test"
+        ) as client:
             yield client
 
 

@@ -25,7 +25,9 @@ class SettingsError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VEXTRUS_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="VEXTRUS_", env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     env: Environment = "development"
     database_url: str = "sqlite+aiosqlite:///./var/vextrus.db"
