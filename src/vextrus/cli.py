@@ -82,12 +82,13 @@ def serve(
     """Serve all services in one process (embedded) or the named ones (distributed)."""
     import uvicorn
 
-    from vextrus.kit.app import build_app
+    from vextrus.kit.app import GATEWAY_NAME, build_app
 
     settings = _settings()
     _, selected = _select(names)
-    default_port = selected[0].port if names and len(selected) == 1 else EMBEDDED_PORT
-    application = build_app(selected, settings)
+    alone = bool(names) and len(selected) == 1
+    default_port = selected[0].port if alone else EMBEDDED_PORT
+    application = build_app(selected, settings, name=None if alone else GATEWAY_NAME)
     uvicorn.run(
         application,
         host=host or settings.host,

@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from vextrus.kit.errors import install_error_handlers
 from vextrus.kit.graphql import build_schema, graphql_router
-from vextrus.kit.health import health_router
+from vextrus.kit.health import PlainRoute, install_health_routes
 from vextrus.kit.logging import configure_logging
 from vextrus.kit.metrics import SERVICE_INFO, metrics_endpoint
 from vextrus.kit.middleware import RequestMiddleware
@@ -61,11 +61,14 @@ def build_app(services: Sequence[Service], settings: Settings | None = None, nam
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        # The kit traces requests itself (RequestMiddleware); FastAPI's native telemetry would
+        # only repeat it at a cost on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    app.include_router(health_router(version))
-    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], dependencies=[PUBLIC], include_in_schema=False)
+    install_health_routes(app, version)
+    app.router.routes.append(PlainRoute("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False))
     if runtime.signing_key is not None:
         key = runtime.signing_key
 

@@ -13,11 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
-from fastapi import APIRouter, Request
+from fastapi import FastAPI
+from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from vextrus.kit.runtime import Runtime
-from vextrus.kit.security import PUBLIC
 
 Check = Callable[[], Awaitable[Mapping[str, Any]]]
 _PROCESS = psutil.Process(os.getpid())
@@ -79,38 +81,37 @@ def _memory_mb() -> float:
     return float(_PROCESS.memory_info().rss) / (1024 * 1024)
 
 
-def health_router(version: str) -> APIRouter:
-    router = APIRouter(tags=["health"], dependencies=[PUBLIC])
+def install_health_routes(app: FastAPI, version: str) -> None:
+    """Add the health endpoints as plain Starlette routes: probes are hit constantly, so they skip
+    FastAPI's dependency machinery. They are public and documented in docs/architecture.md."""
 
     def runtime_of(request: Request) -> Runtime:
         runtime: Runtime = request.app.state.runtime
         return runtime
 
-    @router.get("/health", summary="Liveness summary")
-    async def health(request: Request) -> dict[str, Any]:
-        return {
-            "status": "ok",
-            "service": runtime_of(request).name,
-            "version": version,
-            "timestamp": dt.datetime.now(dt.UTC).isoformat(),
-        }
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "service": runtime_of(request).name,
+                "version": version,
+                "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+            }
+        )
 
-    @router.get("/health/live", summary="Can this process serve?", responses={503: {"description": "Unhealthy"}})
     async def live(request: Request) -> JSONResponse:
         runtime = runtime_of(request)
         memory = _memory_mb()
         limit = runtime.settings.live_memory_limit_mb
         ok = memory < limit
+        status = "ok" if ok else "error"
         body = {
-            "status": "ok" if ok else "error",
+            "status": status,
             "service": runtime.name,
-            "checks": {"memory": {"status": "ok" if ok else "error", "rss_mb": round(memory, 1), "limit_mb": limit}},
+            "checks": {"memory": {"status": status, "rss_mb": round(memory, 1), "limit_mb": limit}},
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @router.get(
-        "/health/ready", summary="Are all dependencies reachable?", responses={503: {"description": "Not ready"}}
-    )
     async def ready(request: Request) -> JSONResponse:
         runtime = runtime_of(request)
         checks = await readiness(runtime)
@@ -120,35 +121,56 @@ def health_router(version: str) -> APIRouter:
             body["failing"] = failing
         return JSONResponse(body, status_code=503 if failing else 200)
 
-    @router.get("/health/stats", summary="Uptime, pool and outbox statistics")
-    async def stats(request: Request) -> dict[str, Any]:
+    async def stats(request: Request) -> JSONResponse:
         runtime = runtime_of(request)
-        return {
-            "service": runtime.name,
-            "version": version,
-            "started_at": runtime.started_at.isoformat(),
-            "uptime_seconds": round(runtime.uptime_seconds, 1),
-            "pid": os.getpid(),
-            "memory_rss_mb": round(_memory_mb(), 1),
-            "services": [service.name for service in runtime.services],
-            "database": {"dialect": runtime.database.dialect, "pool": runtime.database.pool_stats()},
-            "outbox": await runtime.relay.backlog(),
-            "relay_running": runtime.relay.running,
-            "event_bus": runtime.transport.name,
-            "cache": runtime.cache.backend,
-        }
+        return JSONResponse(
+            {
+                "service": runtime.name,
+                "version": version,
+                "started_at": runtime.started_at.isoformat(),
+                "uptime_seconds": round(runtime.uptime_seconds, 1),
+                "pid": os.getpid(),
+                "memory_rss_mb": round(_memory_mb(), 1),
+                "services": [service.name for service in runtime.services],
+                "database": {"dialect": runtime.database.dialect, "pool": runtime.database.pool_stats()},
+                "outbox": await runtime.relay.backlog(),
+                "relay_running": runtime.relay.running,
+                "event_bus": runtime.transport.name,
+                "cache": runtime.cache.backend,
+            }
+        )
 
-    @router.get("/health/dependencies", summary="Every dependency with status and latency")
-    async def dependencies(request: Request) -> dict[str, Any]:
+    async def dependencies(request: Request) -> JSONResponse:
         runtime = runtime_of(request)
         checks = _dependency_checks(runtime)
-        results = await readiness(runtime)
-        return {
-            "service": runtime.name,
-            "dependencies": [
-                {"name": name, "kind": kind, "target": target, **results[name]}
-                for name, (kind, target, _) in checks.items()
-            ],
-        }
+        timeout = runtime.settings.ready_check_timeout_seconds
+        results = await asyncio.gather(*(_run_check(check, timeout) for _, _, check in checks.values()))
+        return JSONResponse(
+            {
+                "service": runtime.name,
+                "dependencies": [
+                    {"name": name, "kind": kind, "target": target, **result}
+                    for (name, (kind, target, _)), result in zip(checks.items(), results, strict=True)
+                ],
+            }
+        )
 
-    return router
+    for path, endpoint in (
+        ("/health", health),
+        ("/health/live", live),
+        ("/health/ready", ready),
+        ("/health/stats", stats),
+        ("/health/dependencies", dependencies),
+    ):
+        app.router.routes.append(PlainRoute(path, endpoint, methods=["GET"], include_in_schema=False))
+
+
+class PlainRoute(Route):
+    """A Starlette route that records itself in the scope (as FastAPI's routes do), so metrics and
+    traces label it by its template."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match != Match.NONE:
+            child_scope["route"] = self
+        return match, child_scope

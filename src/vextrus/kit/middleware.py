@@ -3,9 +3,9 @@ RED metrics by route template, and security headers. One layer keeps the per-req
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vextrus.kit.logging import start_request_context
 from vextrus.kit.metrics import HTTP_DURATION, HTTP_IN_PROGRESS, HTTP_REQUESTS
 from vextrus.kit.tenancy import bind_principal
 
@@ -44,16 +45,18 @@ class RequestMiddleware:
         self.access_log = access_log
         self._in_progress = HTTP_IN_PROGRESS.labels(service)
         self._tracer = tracer_provider.get_tracer("vextrus.http") if tracer_provider else None
+        # Label lookups cost more than the increments: keep the children per label set.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id, service=self.service)
+        start_request_context(request_id=request_id, service=self.service)
         bind_principal(None)  # nothing of a previous request on this task survives
         status_holder = [500]
         request_id_header = (b"x-request-id", request_id.encode())
@@ -81,8 +84,17 @@ class RequestMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED_ROUTE
             method = scope["method"]
-            HTTP_REQUESTS.labels(self.service, method, template, str(status_holder[0])).inc()
-            HTTP_DURATION.labels(self.service, method, template).observe(elapsed)
+            status = status_holder[0]
+            counter = self._counters.get((method, template, status))
+            if counter is None:
+                counter = self._counters[(method, template, status)] = HTTP_REQUESTS.labels(
+                    self.service, method, template, str(status)
+                )
+            counter.inc()
+            histogram = self._histograms.get((method, template))
+            if histogram is None:
+                histogram = self._histograms[(method, template)] = HTTP_DURATION.labels(self.service, method, template)
+            histogram.observe(elapsed)
             if self.access_log or status_holder[0] >= 500:
                 log.info(
                     "request",

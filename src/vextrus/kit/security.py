@@ -23,13 +23,13 @@ from typing import Any, cast
 
 import httpx
 import jwt
-import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, Request
 from jwt.algorithms import OKPAlgorithm
 
 from vextrus.kit.errors import AppError
+from vextrus.kit.logging import bind_request_context
 from vextrus.kit.settings import Settings
 from vextrus.kit.tenancy import Principal, bind_principal
 
@@ -199,7 +199,7 @@ async def authenticate(request: Request) -> Principal:
     principal = await verifier.verify(token)
     request.state.principal = principal
     bind_principal(principal)
-    structlog.contextvars.bind_contextvars(tenant=str(principal.tenant_id), user=str(principal.subject))
+    bind_request_context(tenant=str(principal.tenant_id), user=str(principal.subject))
     return principal
 
 
