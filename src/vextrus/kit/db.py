@@ -117,7 +117,9 @@ class Database:
         session = self.sessionmaker()
         try:
             yield session
-            await session.commit()
+            # A session that never touched the database has nothing to commit (cheap reads).
+            if session.in_transaction() or session.new or session.dirty or session.deleted:
+                await session.commit()
         except BaseException:
             await session.rollback()
             raise

@@ -44,6 +44,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[dt.datetime]:
+        return dt.datetime
+
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
@@ -62,6 +66,10 @@ class Money(TypeDecorator[Decimal]):
 
     impl = Numeric(20, 4, asdecimal=True)
     cache_ok = True
+
+    @property
+    def python_type(self) -> type[Decimal]:
+        return Decimal
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         if dialect.name == "sqlite":

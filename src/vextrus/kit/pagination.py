@@ -20,7 +20,7 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from vextrus.kit.errors import invalid_field
+from vextrus.kit.errors import AppError, invalid_field
 
 Item = TypeVar("Item")
 
@@ -33,7 +33,7 @@ class PageRequest:
     cursor: str | None
 
 
-def page_request(
+async def page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 50,
     cursor: Annotated[str | None, Query(max_length=512, description="Opaque cursor from `next_cursor`")] = None,
 ) -> PageRequest:
@@ -66,7 +66,17 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _invalid_cursor() -> AppError:
+    return invalid_field(
+        "query.cursor",
+        "The cursor is not valid; use next_cursor from the previous page",
+        "কার্সরটি সঠিক নয়; আগের পাতার next_cursor ব্যবহার করুন",
+        code="invalid_cursor",
+    )
+
+
 def decode_cursor(cursor: str, width: int) -> list[Any]:
+    """The values of a cursor of ``width`` columns; 422 for anything else."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
@@ -74,12 +84,20 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
             raise ValueError("wrong shape")
         return [_decode_value(value) for value in values]
     except (ValueError, TypeError, json.JSONDecodeError):
-        raise invalid_field(
-            "query.cursor",
-            "The cursor is not valid; use next_cursor from the previous page",
-            "কার্সরটি সঠিক নয়; আগের পাতার next_cursor ব্যবহার করুন",
-            code="invalid_cursor",
-        ) from None
+        raise _invalid_cursor() from None
+
+
+def _fits(column: InstrumentedAttribute[Any], value: Any) -> bool:
+    """Whether a cursor value has the Python type of its ordering column."""
+    try:
+        expected = column.type.python_type
+    except NotImplementedError:
+        return True
+    if expected is dt.datetime:
+        return isinstance(value, dt.datetime) and value.tzinfo is not None
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
 
 
 async def paginate(
@@ -94,6 +112,8 @@ async def paginate(
     """Run ``statement`` ordered by ``order`` (must end with a unique column) from ``page.cursor``."""
     if page.cursor:
         values = decode_cursor(page.cursor, len(order))
+        if not all(_fits(column, value) for column, value in zip(order, values, strict=True)):
+            raise _invalid_cursor()  # a forged cursor must not reach the database
         key = tuple_(*order)
         statement = statement.where(key < tuple_(*values) if descending else key > tuple_(*values))
     ordering = [column.desc() if descending else column.asc() for column in order]

@@ -50,8 +50,13 @@ def record_event(
     subject: str | uuid.UUID,
     tenant_id: uuid.UUID | None = None,
     actor: str | None = None,
+    platform_wide: bool = False,
 ) -> Envelope:
-    """Stage ``payload`` as a ``topic`` event about ``subject`` (the aggregate id, also the key)."""
+    """Stage ``payload`` as a ``topic`` event about ``subject`` (the aggregate id, also the key).
+
+    The tenant is ``tenant_id`` or the current one; ``platform_wide=True`` records an event that
+    belongs to no tenant (e.g. a change to a platform-wide definition).
+    """
     if not isinstance(payload, topic.payload):
         raise TypeError(f"{topic.name} expects {topic.payload.__name__}, got {type(payload).__name__}")
     principal = current_principal()
@@ -60,7 +65,7 @@ def record_event(
         type=topic.name,
         subject=str(subject),
         dataschemaversion=topic.version,
-        tenantid=tenant_id or current_tenant_id(),
+        tenantid=None if platform_wide else (tenant_id or current_tenant_id()),
         actor=actor or (str(principal.subject) if principal else None),
         traceparent=current_traceparent(),
         data=payload.model_dump(mode="json"),

@@ -7,41 +7,15 @@ Flag definitions are platform-wide. The change history holds tenant rows and pla
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vextrus.kit.errors import invalid_field
-from vextrus.kit.pagination import Page, PageRequest, decode_cursor, paginate
+from vextrus.kit.pagination import Page, PageRequest, paginate
 from vextrus.kit.repository import TenantRepository
 from vextrus.kit.tenancy import require_tenant_id
 from vextrus.services.configuration.models import ChangeRecord, FeatureFlag, FlagOverride, TenantSetting
-
-
-def _aware_datetime(value: object) -> bool:
-    return isinstance(value, dt.datetime) and value.tzinfo is not None
-
-
-def _checked_cursor(page: PageRequest, *checks: Callable[[object], bool]) -> PageRequest:
-    """Refuse a cursor whose values do not fit the ordering columns (422, never a 500).
-
-    vextrus.kit.pagination.decode_cursor checks only the cursor's shape: a well-formed cursor
-    holding, say, strings where a timestamp belongs reaches the database and fails there on
-    PostgreSQL (see the report). Same error as the kit's.
-    """
-    if page.cursor:
-        values = decode_cursor(page.cursor, len(checks))
-        if not all(check(value) for check, value in zip(checks, values, strict=True)):
-            raise invalid_field(
-                "query.cursor",
-                "The cursor is not valid; use next_cursor from the previous page",
-                "কার্সরটি সঠিক নয়; আগের পাতার next_cursor ব্যবহার করুন",
-                code="invalid_cursor",
-            )
-    return page
 
 
 class SettingRepository(TenantRepository[TenantSetting]):
@@ -82,7 +56,6 @@ class FlagRepository:
         return flag
 
     async def page(self, page: PageRequest) -> Page[FeatureFlag]:
-        page = _checked_cursor(page, lambda value: isinstance(value, str))
         return await paginate(self.session, select(FeatureFlag), [FeatureFlag.key], page, lambda row: row)
 
 
@@ -103,7 +76,6 @@ class HistoryRepository:
         return select(ChangeRecord).where(or_(ChangeRecord.tenant_id == tenant, ChangeRecord.tenant_id.is_(None)))
 
     async def page(self, page: PageRequest, *, key: str | None = None, kind: str | None = None) -> Page[ChangeRecord]:
-        page = _checked_cursor(page, _aware_datetime, lambda value: isinstance(value, uuid.UUID))
         statement = self.visible()
         if key is not None:
             statement = statement.where(ChangeRecord.key == key)

@@ -25,7 +25,7 @@ from vextrus.kit.db import after_commit
 from vextrus.kit.errors import AppError, invalid_field, not_found, register_error_titles
 from vextrus.kit.events import record_event
 from vextrus.kit.pagination import Page, PageRequest
-from vextrus.kit.tenancy import acting_as, require_tenant_id
+from vextrus.kit.tenancy import require_tenant_id
 from vextrus.services.configuration import metrics
 from vextrus.services.configuration.definitions import (
     CATALOGUE,
@@ -479,13 +479,15 @@ def _record_flag_change(
         flag_key=flag.key, action=action, changes=changes, tenant_id=tenant_id, version=version, actor=actor
     )
     actor_text = str(actor) if actor else None
-    if tenant_id is None:
-        # A platform-wide change: the envelope must not carry the acting user's tenant, and
-        # record_event falls back to the context's tenant when given None (see the report).
-        with acting_as(None):
-            record_event(session, FLAG_UPDATED, payload, subject=flag.key, actor=actor_text)
-    else:
-        record_event(session, FLAG_UPDATED, payload, subject=flag.key, tenant_id=tenant_id, actor=actor_text)
+    record_event(
+        session,
+        FLAG_UPDATED,
+        payload,
+        subject=flag.key,
+        tenant_id=tenant_id,
+        actor=actor_text,
+        platform_wide=tenant_id is None,
+    )
     after_commit(session, metrics.FLAG_CHANGES.labels(action).inc)
 
 
