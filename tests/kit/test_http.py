@@ -293,6 +293,8 @@ async def test_graphql_depth_limit_permissions_and_masked_errors(probe: tuple[ht
     assert anonymous["errors"][0]["extensions"]["code"] == "unauthorized"  # type: ignore[index]
     forbidden = await graphql(client, "{ probeSecret }", bearer(runtime, "probe.self.read"))
     assert forbidden["errors"][0]["extensions"]["status"] == 403  # type: ignore[index]
+    bengali = await graphql(client, "{ probeSecret }", {**bearer(runtime, "probe.self.read"), "Accept-Language": "bn"})
+    assert "অনুমতি প্রয়োজন" in bengali["errors"][0]["message"]  # type: ignore[index]
     granted = await graphql(client, "{ probeSecret }", bearer(runtime, "probe.secret.read"))
     assert granted == {"data": {"probeSecret": "granted"}}
     crash = await graphql(client, "{ probeCrash }")

@@ -27,7 +27,7 @@ from strawberry.extensions import (
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.tools import merge_types
 
-from vextrus.kit.errors import AppError
+from vextrus.kit.errors import AppError, Language, negotiate_language
 from vextrus.kit.runtime import Runtime
 from vextrus.kit.security import authenticate, bearer_token
 from vextrus.kit.service import GraphQLParts
@@ -75,16 +75,23 @@ class ProblemErrors(MaskErrors):
             return False  # syntax and validation errors are the client's and safe to show
         return not isinstance(original, AppError)
 
+    def _language(self) -> Language:
+        request = getattr(self.execution_context.context, "request", None)
+        headers = getattr(request, "headers", None)
+        return negotiate_language(headers.get("accept-language") if headers is not None else None)
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)
+        language = self._language()
         for error in processed:
             original = error.original_error
             if isinstance(original, AppError):
-                error.message = original.detail or original.code
+                detail = original.detail_bn if language == "bn" and original.detail_bn else original.detail
+                error.message = detail or original.code
                 extensions = dict(error.extensions or {})
                 extensions.update({"code": original.code, "status": original.status})
                 if original.errors:
-                    extensions["errors"] = [item.as_dict("en") for item in original.errors]
+                    extensions["errors"] = [item.as_dict(language) for item in original.errors]
                 error.extensions = extensions
         return processed
 
