@@ -129,6 +129,19 @@ def _enum(*choices: str) -> Any:
     return Literal[choices]
 
 
+def _boolean(key: str, default: bool, label: Text, description: Text) -> SettingDefinition:
+    """A true/false setting: the same rule and reasons for each."""
+    return SettingDefinition(
+        key=key,
+        type="boolean",
+        annotation=StrictBool,
+        default=default,
+        label=label,
+        description=description,
+        invalid_reason=Text("must be true or false", "true অথবা false হতে হবে"),
+    )
+
+
 CATALOGUE_ITEMS: tuple[SettingDefinition, ...] = (
     SettingDefinition(
         key="localization.timezone",
@@ -220,41 +233,32 @@ CATALOGUE_ITEMS: tuple[SettingDefinition, ...] = (
             "07-01-এর মতো MM-DD আকারে একটি বৈধ দিন হতে হবে (02-29 গ্রহণযোগ্য নয়)",
         ),
     ),
-    SettingDefinition(
-        key="vat.registered",
-        type="boolean",
-        annotation=StrictBool,
-        default=True,
-        label=Text("VAT registered", "ভ্যাট নিবন্ধিত"),
-        description=Text(
+    _boolean(
+        "vat.registered",
+        True,
+        Text("VAT registered", "ভ্যাট নিবন্ধিত"),
+        Text(
             "The tenant holds a VAT registration (BIN) and issues Mushak-6.3 tax invoices.",
             "প্রতিষ্ঠানটির ভ্যাট নিবন্ধন (BIN) আছে এবং মূসক-৬.৩ কর চালানপত্র ইস্যু করে।",
         ),
-        invalid_reason=Text("must be true or false", "true অথবা false হতে হবে"),
     ),
-    SettingDefinition(
-        key="vat.turnover_tax",
-        type="boolean",
-        annotation=StrictBool,
-        default=False,
-        label=Text("Turnover tax", "টার্নওভার কর"),
-        description=Text(
+    _boolean(
+        "vat.turnover_tax",
+        False,
+        Text("Turnover tax", "টার্নওভার কর"),
+        Text(
             "The tenant is enlisted for turnover tax instead of standard VAT.",
             "প্রতিষ্ঠানটি সাধারণ ভ্যাটের বদলে টার্নওভার করের জন্য তালিকাভুক্ত।",
         ),
-        invalid_reason=Text("must be true or false", "true অথবা false হতে হবে"),
     ),
-    SettingDefinition(
-        key="vat.withholding_entity",
-        type="boolean",
-        annotation=StrictBool,
-        default=False,
-        label=Text("VAT withholding entity (VDS)", "উৎসে ভ্যাট কর্তনকারী সত্তা (ভিডিএস)"),
-        description=Text(
+    _boolean(
+        "vat.withholding_entity",
+        False,
+        Text("VAT withholding entity (VDS)", "উৎসে ভ্যাট কর্তনকারী সত্তা (ভিডিএস)"),
+        Text(
             "The tenant deducts VAT at source from suppliers and issues Mushak-6.6 certificates.",
             "প্রতিষ্ঠানটি সরবরাহকারীর কাছ থেকে উৎসে ভ্যাট কর্তন করে এবং মূসক-৬.৬ সনদ দেয়।",
         ),
-        invalid_reason=Text("must be true or false", "true অথবা false হতে হবে"),
     ),
 )
 
