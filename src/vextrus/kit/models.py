@@ -1,7 +1,7 @@
 """Declarative bases, column types and mixins shared by every service's models.
 
-Each service gets its own declarative base bound to its own schema (``service_base("finance")``),
-so its metadata, migrations and tables stay its own. Table names are prefixed per service and
+Each service declares its own declarative base on ``service_metadata("<schema>")``, so its
+metadata, migrations and tables stay its own. Table names are prefixed per service and
 unique across the system (a conformance test checks it).
 """
 
@@ -100,17 +100,6 @@ def service_metadata(schema: str) -> MetaData:
             type_annotation_map = TYPE_ANNOTATION_MAP
     """
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
-
-
-def service_base(schema: str) -> type[DeclarativeBase]:
-    """A declarative base whose tables live in ``schema`` (prefer the explicit class above for mypy)."""
-
-    class Base(DeclarativeBase):
-        metadata = service_metadata(schema)
-        type_annotation_map = TYPE_ANNOTATION_MAP
-
-    Base.__name__ = f"{schema.title().replace('_', '')}Base"
-    return Base
 
 
 class IdMixin:
