@@ -142,15 +142,14 @@ def install_health_routes(app: FastAPI, version: str) -> None:
 
     async def dependencies(request: Request) -> JSONResponse:
         runtime = runtime_of(request)
-        checks = _dependency_checks(runtime)
-        timeout = runtime.settings.ready_check_timeout_seconds
-        results = await asyncio.gather(*(_run_check(check, timeout) for _, _, check in checks.values()))
+        described = {name: (kind, target) for name, (kind, target, _) in _dependency_checks(runtime).items()}
+        results = await readiness(runtime)
         return JSONResponse(
             {
                 "service": runtime.name,
                 "dependencies": [
-                    {"name": name, "kind": kind, "target": target, **result}
-                    for (name, (kind, target, _)), result in zip(checks.items(), results, strict=True)
+                    {"name": name, "kind": described[name][0], "target": described[name][1], **result}
+                    for name, result in results.items()
                 ],
             }
         )
