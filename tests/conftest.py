@@ -24,6 +24,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
+from tests.kafka_broker import *  # noqa: F403  (broker fixtures)
 from vextrus.kit.app import build_app
 from vextrus.kit.migrations import trees_for, upgrade
 from vextrus.kit.runtime import Runtime
@@ -112,6 +113,12 @@ async def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> 
         await server.drop(url)
 
 
+# Services' own settings under test: cheap password hashing (the cost is benchmarked, not tested).
+TEST_SERVICE_SETTINGS: dict[str, dict[str, object]] = {
+    "auth": {"argon2_time_cost": 1, "argon2_memory_kib": 8192, "argon2_parallelism": 1},
+}
+
+
 def make_settings(database_url: str, key_dir: Path, **overrides: object) -> Settings:
     return load_settings(
         env="test",
@@ -143,13 +150,31 @@ class Platform:
         *,
         subject: uuid.UUID | None = None,
         ttl_seconds: int | None = None,
+        company_ids: Iterable[uuid.UUID] = (),
+        roles: Iterable[str] = (),
     ) -> str:
+        """A signed access token, as the auth service would issue it (companies: primary first)."""
         assert self.runtime.issuer is not None
-        principal = Principal(subject=subject or uuid.uuid4(), tenant_id=tenant_id, permissions=frozenset(permissions))
+        principal = Principal(
+            subject=subject or uuid.uuid4(),
+            tenant_id=tenant_id,
+            permissions=frozenset(permissions),
+            roles=tuple(roles),
+            company_ids=tuple(company_ids),
+        )
         return self.runtime.issuer.issue(principal, ttl_seconds)
 
-    def headers(self, tenant_id: uuid.UUID, permissions: Iterable[str] = ("*",), **extra: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(tenant_id, permissions)}", **extra}
+    def headers(
+        self,
+        tenant_id: uuid.UUID,
+        permissions: Iterable[str] = ("*",),
+        *,
+        subject: uuid.UUID | None = None,
+        company_ids: Iterable[uuid.UUID] = (),
+        **extra: str,
+    ) -> dict[str, str]:
+        token = self.token(tenant_id, permissions, subject=subject, company_ids=company_ids)
+        return {"Authorization": f"Bearer {token}", **extra}
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -165,7 +190,7 @@ async def platform(
     else:
         server = request.getfixturevalue("postgres_server")
         url = await server.create()
-    app = build_app(list(registry), make_settings(url, workdir))
+    app = build_app(list(registry), make_settings(url, workdir), service_settings=TEST_SERVICE_SETTINGS)
     runtime: Runtime = app.state.runtime
     await upgrade(runtime.database, trees_for(list(registry)))
     try:

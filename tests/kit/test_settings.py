@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from vextrus.kit.settings import Settings, SettingsError, load_settings
+from vextrus.kit.service import load_registry
+from vextrus.kit.settings import Settings, SettingsError, load_settings, service_env_prefix
 
 EXAMPLE = Path(__file__).parents[2] / ".env.example"
 
@@ -22,8 +23,13 @@ def example_values() -> dict[str, str]:
 
 
 def test_every_setting_is_documented_and_nothing_else() -> None:
+    """The platform's settings and every registered service's own settings (``Service.settings``)."""
     documented = set(example_values())
     fields = {f"VEXTRUS_{name.upper()}" for name in Settings.model_fields}
+    for service in load_registry():
+        if service.settings is not None:
+            prefix = service_env_prefix(service.settings)
+            fields |= {f"{prefix}{name.upper()}" for name in service.settings.model_fields}
     assert documented == fields
 
 

@@ -4,7 +4,7 @@ construction is wired here: health, metrics, OpenAPI, errors, GraphQL, tracing, 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -35,12 +35,18 @@ def vextrus_version() -> str:
         return "0.0.0"
 
 
-def build_app(services: Sequence[Service], settings: Settings | None = None, name: str | None = None) -> FastAPI:
+def build_app(
+    services: Sequence[Service],
+    settings: Settings | None = None,
+    name: str | None = None,
+    service_settings: Mapping[str, Mapping[str, object]] | None = None,
+) -> FastAPI:
+    """The ASGI app serving ``services``; ``service_settings`` overrides services' own settings by name."""
     settings = settings or get_settings()
     name = name or (services[0].name if len(services) == 1 else GATEWAY_NAME)
     version = vextrus_version()
     configure_logging(settings.log_level, settings.log_format)
-    runtime = Runtime(settings, services, name)
+    runtime = Runtime(settings, services, name, service_settings)
     tracer_provider = configure_tracing(name, settings.otlp_endpoint, version)
 
     @asynccontextmanager
@@ -66,14 +72,15 @@ def build_app(services: Sequence[Service], settings: Settings | None = None, nam
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
+    runtime.app = app
     install_error_handlers(app)
     install_health_routes(app, version)
     app.router.routes.append(PlainRoute("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False))
-    if runtime.signing_key is not None:
-        key = runtime.signing_key
+    if runtime.keys is not None:
+        keys = runtime.keys
 
         async def jwks() -> dict[str, Any]:
-            return key.jwks()
+            return keys.jwks()
 
         app.add_api_route(
             "/.well-known/jwks.json",

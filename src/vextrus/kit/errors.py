@@ -33,6 +33,8 @@ _TITLES: dict[str, dict[Language, str]] = {
     "validation_failed": {"en": "Validation failed", "bn": "তথ্য যাচাই ব্যর্থ হয়েছে"},
     "unauthorized": {"en": "Authentication required", "bn": "প্রমাণীকরণ প্রয়োজন"},
     "forbidden": {"en": "Permission denied", "bn": "অনুমতি নেই"},
+    "company_required": {"en": "Company required", "bn": "কোম্পানি উল্লেখ করা প্রয়োজন"},
+    "company_forbidden": {"en": "Not a member of the company", "bn": "কোম্পানির সদস্য নন"},
     "not_found": {"en": "Not found", "bn": "পাওয়া যায়নি"},
     "method_not_allowed": {"en": "Method not allowed", "bn": "এই পদ্ধতি অনুমোদিত নয়"},
     "not_acceptable": {"en": "Not acceptable", "bn": "গ্রহণযোগ্য নয়"},
@@ -46,6 +48,7 @@ _TITLES: dict[str, dict[Language, str]] = {
     "rate_limited": {"en": "Too many requests", "bn": "অনেক বেশি অনুরোধ"},
     "internal_error": {"en": "Internal server error", "bn": "সার্ভারের অভ্যন্তরীণ ত্রুটি"},
     "service_unavailable": {"en": "Service unavailable", "bn": "সেবাটি এখন পাওয়া যাচ্ছে না"},
+    "upstream_timeout": {"en": "Upstream timeout", "bn": "সংশ্লিষ্ট সেবা সময়মতো সাড়া দেয়নি"},
 }
 
 _STATUS_CODES: dict[int, str] = {

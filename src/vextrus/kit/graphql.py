@@ -29,7 +29,7 @@ from strawberry.tools import merge_types
 
 from vextrus.kit.errors import AppError, Language, negotiate_language
 from vextrus.kit.runtime import Runtime
-from vextrus.kit.security import authenticate, bearer_token
+from vextrus.kit.security import authenticate, credentials
 from vextrus.kit.service import GraphQLParts
 from vextrus.kit.settings import Settings
 from vextrus.kit.tenancy import Principal, bind_principal
@@ -140,7 +140,7 @@ def build_schema(parts: Sequence[GraphQLParts], settings: Settings) -> strawberr
 
 
 async def _context(request: Request) -> GraphQLContext:
-    principal = await authenticate(request) if bearer_token(request) else None
+    principal = await authenticate(request) if credentials(request) else None
     return GraphQLContext(request.app.state.runtime, principal)
 
 

@@ -5,24 +5,40 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from vextrus.kit.cache import Cache, build_cache
+from vextrus.kit.clients import ServiceClients
 from vextrus.kit.db import Database
 from vextrus.kit.events.consumers import ConsumerDispatcher
 from vextrus.kit.events.relay import OutboxRelay
 from vextrus.kit.events.transport import Transport, build_transport
 from vextrus.kit.models import PLATFORM_SCHEMA
-from vextrus.kit.security import SigningKey, TokenIssuer, TokenVerifier
+from vextrus.kit.security import ApiKeyResolver, KeyRing, SigningKey, TokenIssuer, TokenVerifier
 from vextrus.kit.service import Service
-from vextrus.kit.settings import Settings
+from vextrus.kit.settings import ServiceSettings, ServiceSettingsT, Settings, load_service_settings
 
 
 class Runtime:
-    def __init__(self, settings: Settings, services: Sequence[Service], name: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        services: Sequence[Service],
+        name: str,
+        service_settings: Mapping[str, Mapping[str, object]] | None = None,
+    ) -> None:
         self.settings = settings
         self.services = list(services)
         self.name = name
+        overrides = service_settings or {}
+        self._service_settings: dict[type[ServiceSettings], ServiceSettings] = {
+            service.settings: load_service_settings(service.settings, overrides.get(service.name))
+            for service in self.services
+            if service.settings is not None
+        }
+        self.app: Any = None  # the ASGI app serving these services, set by build_app
+        self.clients = ServiceClients(self)
         self.database = Database(
             settings.database_url,
             [PLATFORM_SCHEMA, *(service.schema for service in self.services)],
@@ -45,16 +61,33 @@ class Runtime:
         for service in self.services:
             for consumer in service.consumes:
                 self.transport.subscribe(consumer, dispatcher.deliver)
-        self.signing_key: SigningKey | None = None
+        self.keys: KeyRing | None = None
         self.issuer: TokenIssuer | None = None
         if settings.jwks_url:
             self.verifier = TokenVerifier(settings, jwks_url=settings.jwks_url)
         else:
-            self.signing_key = SigningKey.load_or_create(settings.signing_key_path)
-            self.issuer = TokenIssuer(self.signing_key, settings)
-            self.verifier = TokenVerifier(settings, {self.signing_key.kid: self.signing_key.private_key.public_key()})
+            self.keys = KeyRing(settings.signing_key_path, retain_seconds=settings.access_token_ttl_seconds + 300)
+            self.issuer = TokenIssuer(self.keys.active, settings)
+            self.verifier = TokenVerifier(settings, self.keys.public_keys())
+        self.api_keys = ApiKeyResolver(self.clients)
         self.started_at = dt.datetime.now(dt.UTC)
         self._started_monotonic = time.monotonic()
+
+    def rotate_signing_key(self) -> SigningKey:
+        """Sign new tokens with a fresh key; tokens signed by the previous one keep verifying."""
+        if self.keys is None or self.issuer is None:
+            raise LookupError("this process verifies tokens against a JWKS and holds no signing key")
+        key = self.keys.rotate()
+        self.issuer.use(key)
+        self.verifier.trust(key.kid, key.private_key.public_key())
+        return key
+
+    def settings_of(self, model: type[ServiceSettingsT]) -> ServiceSettingsT:
+        """The loaded settings of a service served by this process."""
+        loaded = self._service_settings.get(model)
+        if not isinstance(loaded, model):
+            raise LookupError(f"{model.__name__} belongs to no service served by this process")
+        return loaded
 
     @property
     def uptime_seconds(self) -> float:
@@ -66,6 +99,7 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.relay.stop()
+        await self.clients.close()
         await self.transport.stop()
         await self.cache.close()
         await self.database.dispose()

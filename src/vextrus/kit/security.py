@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import httpx
 import jwt
@@ -28,7 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from fastapi import Depends, Request
 from jwt.algorithms import OKPAlgorithm
 
-from vextrus.kit.errors import AppError
+from vextrus.kit.clients import ServiceClients
+from vextrus.kit.errors import AppError, FieldError
 from vextrus.kit.logging import bind_request_context
 from vextrus.kit.settings import Settings
 from vextrus.kit.tenancy import Principal, bind_principal
@@ -74,12 +75,58 @@ class SigningKey:
         return {"keys": [self.public_jwk()]}
 
 
+class KeyRing:
+    """The active signing key and the retired keys still trusted.
+
+    The active key lives at ``path``. Rotation writes a new key there and keeps the previous one
+    beside it (``<stem>.retired-<kid>.pem``) for ``retain_seconds`` (at least the access-token
+    lifetime), so tokens it signed keep verifying until they expire; JWKS publishes all of them.
+    """
+
+    def __init__(self, path: Path, retain_seconds: float) -> None:
+        self.path = path
+        self.retain_seconds = retain_seconds
+        self.active = SigningKey.load_or_create(path)
+        self.retired: list[SigningKey] = []
+        now = time.time()
+        for retired_path in sorted(path.parent.glob(f"{path.stem}.retired-*.pem")):
+            if now - retired_path.stat().st_mtime > retain_seconds:
+                retired_path.unlink(missing_ok=True)
+                continue
+            loaded = serialization.load_pem_private_key(retired_path.read_bytes(), password=None)
+            if isinstance(loaded, Ed25519PrivateKey):
+                self.retired.append(SigningKey(loaded, _key_id(loaded.public_key())))
+
+    def rotate(self) -> SigningKey:
+        """Make a new key active; the previous one becomes retired (still verifying)."""
+        previous = self.active
+        retired_path = self.path.with_name(f"{self.path.stem}.retired-{previous.kid}.pem")
+        os.replace(self.path, retired_path)
+        os.utime(retired_path)  # retirement time, for pruning
+        self.active = SigningKey.load_or_create(self.path)
+        self.retired.insert(0, previous)
+        return self.active
+
+    def trusted_keys(self) -> list[SigningKey]:
+        return [self.active, *self.retired]
+
+    def public_keys(self) -> dict[str, Ed25519PublicKey]:
+        return {key.kid: key.private_key.public_key() for key in self.trusted_keys()}
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [key.public_jwk() for key in self.trusted_keys()]}
+
+
 class TokenIssuer:
-    """Signs access tokens for principals."""
+    """Signs access tokens for principals with the current signing key (``kid`` in the header)."""
 
     def __init__(self, key: SigningKey, settings: Settings) -> None:
         self._key = key
         self._settings = settings
+
+    def use(self, key: SigningKey) -> None:
+        """Sign with ``key`` from now on (after a rotation)."""
+        self._key = key
 
     def issue(self, principal: Principal, ttl_seconds: int | None = None) -> str:
         now = int(time.time())
@@ -118,6 +165,10 @@ class TokenVerifier:
         self._jwks_url = jwks_url
         self._jwks_fetched_at = 0.0
         self._cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+
+    def trust(self, kid: str, key: Ed25519PublicKey) -> None:
+        """Accept tokens signed by ``key`` (a newly rotated local key)."""
+        self._keys[kid] = key
 
     async def _refresh_jwks(self) -> None:
         if not self._jwks_url or time.monotonic() - self._jwks_fetched_at < 5.0:
@@ -177,30 +228,123 @@ class TokenVerifier:
         return principal
 
 
-def bearer_token(request: Request) -> str | None:
+API_KEY_INTROSPECTION_PATH = "/api/v1/auth/api-keys/introspect"
+
+
+class ApiKeyResolver:
+    """Turns an integration's API key into its principal by asking the auth service (which owns
+    the hashed keys), caching each answer for ``cache_seconds``: a revoked key stops working
+    everywhere within that time."""
+
+    def __init__(self, clients: ServiceClients, cache_seconds: float = 60.0) -> None:
+        self._clients = clients
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Principal]] = {}
+
+    async def resolve(self, key: str) -> Principal:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        response = await self._clients.request("auth", "POST", API_KEY_INTROSPECTION_PATH, json={"key": key})
+        body = response.json() if response.status_code == 200 else {}
+        if not body.get("active"):
+            self._cache.pop(digest, None)
+            raise _unauthorized("The API key is invalid, expired or revoked", "API কী সঠিক নয়, মেয়াদোত্তীর্ণ বা বাতিল")
+        principal = Principal(
+            subject=uuid.UUID(body["subject"]),
+            tenant_id=uuid.UUID(body["tenant_id"]),
+            permissions=frozenset(body.get("permissions", ())),
+            roles=tuple(body.get("roles", ())),
+            company_ids=tuple(uuid.UUID(item) for item in body.get("company_ids", ())),
+        )
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (time.monotonic() + self._cache_seconds, principal)
+        return principal
+
+
+def credentials(request: Request) -> tuple[str, str] | None:
+    """``("bearer", token)`` or ``("apikey", key)`` from the Authorization header, or None."""
     header = request.headers.get("authorization")
     if not header:
         return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("Use 'Authorization: Bearer <token>'", "'Authorization: Bearer <token>' ব্যবহার করুন")
-    return token.strip()
+    scheme, _, value = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme not in ("bearer", "apikey") or not value.strip():
+        raise _unauthorized(
+            "Use 'Authorization: Bearer <token>' or 'Authorization: ApiKey <key>'",
+            "'Authorization: Bearer <token>' অথবা 'Authorization: ApiKey <key>' ব্যবহার করুন",
+        )
+    return scheme, value.strip()
 
 
 async def authenticate(request: Request) -> Principal:
-    """Verify the bearer token of ``request`` and bind its principal to the current context."""
+    """Verify the credentials of ``request`` and bind their principal to the current context."""
     existing = getattr(request.state, "principal", None)
     if isinstance(existing, Principal):
         return existing
-    token = bearer_token(request)
-    if token is None:
+    found = credentials(request)
+    if found is None:
         raise _unauthorized("An access token is required", "একটি অ্যাক্সেস টোকেন প্রয়োজন")
-    verifier: TokenVerifier = request.app.state.runtime.verifier
-    principal = await verifier.verify(token)
+    scheme, secret = found
+    runtime = request.app.state.runtime
+    if scheme == "apikey":
+        api_keys: ApiKeyResolver = runtime.api_keys
+        principal = await api_keys.resolve(secret)
+    else:
+        verifier: TokenVerifier = runtime.verifier
+        principal = await verifier.verify(secret)
     request.state.principal = principal
     bind_principal(principal)
     bind_request_context(tenant=str(principal.tenant_id), user=str(principal.subject))
     return principal
+
+
+COMPANY_HEADER = "X-Company-ID"
+
+
+async def acting_company(request: Request) -> uuid.UUID:
+    """The company (legal entity) the request acts in: ``X-Company-ID`` or the principal's primary one.
+
+    The header is trusted only as far as the token allows: the company must be one of the
+    principal's memberships (the ``cids`` claim, primary first).
+    """
+    principal = await authenticate(request)
+    raw = request.headers.get(COMPANY_HEADER)
+    if raw is None:
+        if principal.company_ids:
+            return principal.company_ids[0]
+        raise AppError(
+            400,
+            "company_required",
+            f"Name the company this request acts in with the {COMPANY_HEADER} header",
+            f"কোন কোম্পানির পক্ষে অনুরোধ, তা {COMPANY_HEADER} হেডারে দিন",
+            errors=[FieldError(f"header.{COMPANY_HEADER}", "required", "required", "প্রয়োজন")],
+        )
+    try:
+        company = uuid.UUID(raw.strip())
+    except ValueError:
+        raise AppError(
+            400,
+            "bad_request",
+            f"{COMPANY_HEADER} must be a company id (UUID)",
+            f"{COMPANY_HEADER} একটি কোম্পানি আইডি (UUID) হতে হবে",
+            errors=[FieldError(f"header.{COMPANY_HEADER}", "invalid", "not a UUID", "UUID নয়")],
+        ) from None
+    if not principal.may_act_in(company):
+        raise AppError(
+            403,
+            "company_forbidden",
+            f"You are not a member of company {company}",
+            f"আপনি কোম্পানি {company}-এর সদস্য নন",
+            extra={"company_id": str(company)},
+        )
+    return company
+
+
+CompanyId = Annotated[uuid.UUID, Depends(acting_company)]
+"""Route parameter type: ``company_id: CompanyId`` is the validated company of the request."""
 
 
 class Require:

@@ -23,6 +23,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import MetaData
 
+from vextrus.kit.settings import ServiceSettings
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,6 +105,7 @@ class Service:
     checks: Sequence[ReadinessCheck] = ()
     permissions: Mapping[str, str] = field(default_factory=dict)
     seed: Callable[[SeedContext], Awaitable[None]] | None = None
+    settings: type[ServiceSettings] | None = None
     version: str = "0.1.0"
 
     def __post_init__(self) -> None:

@@ -6,9 +6,10 @@ readable line (see :func:`load_settings`), never a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
@@ -67,6 +68,10 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=30, ge=1, le=1000)
 
     cors_origins: list[str] = Field(default_factory=list)
+    # Where other services live in distributed mode, as JSON: {"organization": "http://org:3016"}.
+    # A service served by this process is always called in-process, whatever this says.
+    service_urls: dict[str, str] = Field(default_factory=dict)
+    service_call_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
     @field_validator("database_url")
     @classmethod
@@ -103,12 +108,12 @@ class Settings(BaseSettings):
         return self.env == "production"
 
 
-def _one_line(error: ValidationError) -> str:
+def _one_line(error: ValidationError, prefix: str = "VEXTRUS_") -> str:
     problems = []
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"]) or "settings"
         message = item["msg"].removeprefix("Value error, ")
-        problems.append(f"VEXTRUS_{field.upper()}: {message} (got {item.get('input')!r})")
+        problems.append(f"{prefix}{field.upper()}: {message} (got {item.get('input')!r})")
     return "invalid settings: " + "; ".join(problems)
 
 
@@ -124,3 +129,36 @@ def load_settings(**overrides: object) -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings (cached). Tests build their own with :func:`load_settings`."""
     return load_settings()
+
+
+class ServiceSettings(BaseSettings):
+    """Base of one service's own settings (``Service(settings=...)``).
+
+    A subclass names its prefix, ``model_config = SettingsConfigDict(env_prefix="VEXTRUS_AUTH_")``,
+    and every field is documented in ``.env.example`` like the platform's. The runtime loads it
+    once at start (an invalid value stops the process with one line); code reads it with
+    ``runtime.settings_of(AuthSettings)``.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True)
+
+
+ServiceSettingsT = TypeVar("ServiceSettingsT", bound=ServiceSettings)
+
+
+def service_env_prefix(model: type[ServiceSettings]) -> str:
+    prefix = model.model_config.get("env_prefix") or ""
+    if not prefix.startswith("VEXTRUS_"):
+        raise ValueError(f"{model.__name__} must set env_prefix='VEXTRUS_<SERVICE>_' (got {prefix!r})")
+    return prefix
+
+
+def load_service_settings(
+    model: type[ServiceSettingsT], overrides: Mapping[str, object] | None = None
+) -> ServiceSettingsT:
+    """Build ``model`` from the environment plus ``overrides``; raise :class:`SettingsError` in one line."""
+    prefix = service_env_prefix(model)
+    try:
+        return model(**dict(overrides or {}))  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(_one_line(error, prefix)) from None

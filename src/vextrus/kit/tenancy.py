@@ -12,6 +12,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from uuid import UUID
 
+PLATFORM_NAMESPACE = "platform."
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -25,11 +27,21 @@ class Principal:
     email: str | None = None
 
     def has(self, permission: str) -> bool:
-        """True when a granted permission equals or covers ``permission`` (``svc.*`` or ``*``)."""
-        if permission in self.permissions or "*" in self.permissions:
+        """True when a granted permission equals or covers ``permission`` (``svc.*`` or ``*``).
+
+        Permissions in the ``platform.`` namespace (operating Vextrus itself, across tenants) are
+        never covered by ``*``: a tenant administrator holds ``*`` inside the tenant only.
+        """
+        if permission in self.permissions:
             return True
         parts = permission.split(".")
-        return any(".".join(parts[:i]) + ".*" in self.permissions for i in range(1, len(parts)))
+        if any(".".join(parts[:i]) + ".*" in self.permissions for i in range(1, len(parts))):
+            return True
+        return "*" in self.permissions and not permission.startswith(PLATFORM_NAMESPACE)
+
+    def may_act_in(self, company_id: UUID) -> bool:
+        """True when the principal is a member of ``company_id`` (the token's ``cids`` claim)."""
+        return company_id in self.company_ids
 
 
 class TenantContextMissing(RuntimeError):

@@ -79,7 +79,7 @@ async def test_setting_change_records_an_event(platform, client, tenant) -> None
 
 async def test_flag_changes_record_events(platform, client, tenant) -> None:
     key = f"test.flag-{uuid.uuid4().hex[:8]}"
-    headers = platform.headers(tenant, ("configuration.*",))
+    headers = platform.headers(tenant, ("configuration.*", "platform.flag.manage"))
     await client.post(f"{BASE}/flags", json={"key": key, "description": "x"}, headers=headers)
     await client.patch(f"{BASE}/flags/{key}", json={"enabled": True, "rollout_percentage": 10}, headers=headers)
     await client.put(f"{BASE}/flags/{key}/override", json={"enabled": False}, headers=headers)

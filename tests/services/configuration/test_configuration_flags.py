@@ -93,7 +93,9 @@ def test_rollout_is_monotonic_in_the_percentage() -> None:
 
 async def create(platform, client: httpx.AsyncClient, tenant: uuid.UUID, **fields: Any) -> httpx.Response:
     body = {"description": "A test flag", **fields}
-    return await client.post(f"{BASE}/flags", json=body, headers=platform.headers(tenant, ("configuration.*",)))
+    return await client.post(
+        f"{BASE}/flags", json=body, headers=platform.headers(tenant, ("configuration.*", "platform.flag.manage"))
+    )
 
 
 async def test_create_read_and_list(platform, client, tenant) -> None:
@@ -120,7 +122,9 @@ async def test_create_read_and_list(platform, client, tenant) -> None:
     cursor = None
     while True:
         params: dict[str, Any] = {"limit": 50, **({"cursor": cursor} if cursor else {})}
-        page = await client.get(f"{BASE}/flags", params=params, headers=platform.headers(tenant, ("*",)))
+        page = await client.get(
+            f"{BASE}/flags", params=params, headers=platform.headers(tenant, ("*", "platform.flag.manage"))
+        )
         assert page.status_code == 200
         keys.extend(item["key"] for item in page.json()["items"])
         cursor = page.json()["next_cursor"]
@@ -129,7 +133,9 @@ async def test_create_read_and_list(platform, client, tenant) -> None:
     assert keys.count(key) == 1
     assert keys == sorted(keys)
     for cursor in ("WzEsIDJd", "WzFd", "not a cursor"):  # [1, 2], [1]
-        bad = await client.get(f"{BASE}/flags", params={"cursor": cursor}, headers=platform.headers(tenant))
+        bad = await client.get(
+            f"{BASE}/flags", params={"cursor": cursor}, headers=platform.headers(tenant, ("*", "platform.flag.manage"))
+        )
         assert bad.status_code == 422
         assert bad.json()["errors"][0]["field"] == "query.cursor"
 
@@ -147,7 +153,9 @@ async def test_duplicate_key_is_409(platform, client, tenant) -> None:
     again = await create(platform, client, tenant, key=key, enabled=True)
     assert again.status_code == 409
     assert again.json()["code"] == "flag_exists"
-    assert (await client.get(f"{BASE}/flags/{key}", headers=platform.headers(tenant))).json()["enabled"] is False
+    assert (
+        await client.get(f"{BASE}/flags/{key}", headers=platform.headers(tenant, ("*", "platform.flag.manage")))
+    ).json()["enabled"] is False
 
 
 @pytest.mark.parametrize(
@@ -169,16 +177,20 @@ async def test_duplicate_key_is_409(platform, client, tenant) -> None:
 )
 async def test_invalid_flags_are_refused(platform, client, tenant, body: dict[str, Any], field: str) -> None:
     response = await client.post(
-        f"{BASE}/flags", json=body, headers=platform.headers(tenant, ("*",), **{"Accept-Language": "bn"})
+        f"{BASE}/flags",
+        json=body,
+        headers=platform.headers(tenant, ("*", "platform.flag.manage"), **{"Accept-Language": "bn"}),
     )
     assert response.status_code == 422, response.text
     assert field in [error["field"] for error in response.json()["errors"]]
-    assert (await client.get(f"{BASE}/flags/finance.ok", headers=platform.headers(tenant))).status_code == 404
+    assert (
+        await client.get(f"{BASE}/flags/finance.ok", headers=platform.headers(tenant, ("*", "platform.flag.manage")))
+    ).status_code == 404
 
 
 async def test_patch_with_optimistic_locking(platform, client, tenant) -> None:
     key = new_key()
-    headers = platform.headers(tenant, ("configuration.flag.read", "configuration.flag.manage"))
+    headers = platform.headers(tenant, ("configuration.flag.read", "platform.flag.manage"))
     await create(platform, client, tenant, key=key)
     patched = await client.patch(
         f"{BASE}/flags/{key}", json={"enabled": True, "rollout_percentage": 0, "expected_version": 1}, headers=headers
@@ -214,7 +226,7 @@ async def test_patch_with_optimistic_locking(platform, client, tenant) -> None:
 
 
 async def test_unknown_flag_is_404(platform, client, tenant) -> None:
-    headers = platform.headers(tenant, ("*",))
+    headers = platform.headers(tenant, ("*", "platform.flag.manage"))
     key = new_key()
     for response in (
         await client.get(f"{BASE}/flags/{key}", headers=headers),
@@ -254,7 +266,9 @@ async def test_override_wins_and_is_per_tenant(platform, client, tenant) -> None
     assert (on.json()["enabled"], on.json()["version"]) == (True, 2)
 
     # Disabling the flag platform-wide does not beat the override.
-    await client.patch(f"{BASE}/flags/{key}", json={"enabled": False}, headers=mine)
+    await client.patch(
+        f"{BASE}/flags/{key}", json={"enabled": False}, headers=platform.headers(tenant, ("platform.flag.manage",))
+    )
     assert (await client.get(f"{BASE}/flags/{key}/evaluate", headers=mine)).json()["reason"] == "override"
     assert (await client.get(f"{BASE}/flags/{key}/evaluate", headers=theirs)).json()["reason"] == "disabled"
 
@@ -310,7 +324,7 @@ async def test_rollout_through_the_api_is_deterministic(platform, client, tenant
     [
         ("GET", "", None, "configuration.flag.read"),
         ("GET", "/evaluate", None, "configuration.flag.read"),
-        ("PATCH", "", {"enabled": True}, "configuration.flag.manage"),
+        ("PATCH", "", {"enabled": True}, "platform.flag.manage"),
         ("PUT", "/override", {"enabled": True}, "configuration.flag.override"),
         ("DELETE", "/override", None, "configuration.flag.override"),
     ],
@@ -323,7 +337,9 @@ async def test_flag_permissions(platform, client, tenant, method: str, suffix: s
     others = [item for item in ("configuration.flag.read", "configuration.setting.write") if item != permission]
     forbidden = await client.request(method, url, json=body, headers=platform.headers(tenant, others))
     assert forbidden.status_code == 403
-    read = (await client.get(f"{BASE}/flags/{key}", headers=platform.headers(tenant))).json()
+    read = (
+        await client.get(f"{BASE}/flags/{key}", headers=platform.headers(tenant, ("*", "platform.flag.manage")))
+    ).json()
     assert (read["enabled"], read["override"], read["version"]) == (False, None, 1)
     allowed = await client.request(method, url, json=body, headers=platform.headers(tenant, [permission]))
     assert allowed.status_code in (200, 204)
@@ -337,7 +353,9 @@ async def test_create_and_list_need_their_permissions(platform, client, tenant) 
         f"{BASE}/flags", json=body, headers=platform.headers(tenant, ("configuration.flag.override",))
     )
     assert forbidden.status_code == 403
-    assert (await client.get(f"{BASE}/flags/{key}", headers=platform.headers(tenant))).status_code == 404
+    assert (
+        await client.get(f"{BASE}/flags/{key}", headers=platform.headers(tenant, ("*", "platform.flag.manage")))
+    ).status_code == 404
     assert (await client.get(f"{BASE}/flags")).status_code == 401
     listing = await client.get(f"{BASE}/flags", headers=platform.headers(tenant, ("configuration.setting.read",)))
     assert listing.status_code == 403
@@ -350,7 +368,11 @@ async def test_concurrent_creation_of_one_key_creates_it_once(platform, client, 
     )
     assert sorted(response.status_code for response in responses) == [201, 409, 409]
     winner = next(response.json() for response in responses if response.status_code == 201)
-    read = (await client.get(f"{BASE}/flags/{key}", headers=platform.headers(tenant))).json()
+    read = (
+        await client.get(f"{BASE}/flags/{key}", headers=platform.headers(tenant, ("*", "platform.flag.manage")))
+    ).json()
     assert read["rollout_percentage"] == winner["rollout_percentage"]
-    history = await client.get(f"{BASE}/history", params={"key": key}, headers=platform.headers(tenant))
+    history = await client.get(
+        f"{BASE}/history", params={"key": key}, headers=platform.headers(tenant, ("*", "platform.flag.manage"))
+    )
     assert [item["action"] for item in history.json()["items"]] == ["created"]

@@ -11,7 +11,7 @@ BASE = "/api/v1/configuration"
 async def gql(
     platform, tenant: uuid.UUID | None, query: str, permissions: tuple[str, ...] = ("*",), **variables: Any
 ) -> dict[str, Any]:
-    headers = platform.headers(tenant, permissions) if tenant else {}
+    headers = platform.headers(tenant, (*permissions, "platform.flag.manage")) if tenant else {}
     response = await platform.client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
@@ -79,7 +79,7 @@ async def test_flags_query_and_override_mutation(platform, tenant) -> None:
     created = await platform.client.post(
         f"{BASE}/flags",
         json={"key": key, "description": "x", "enabled": True, "rollout_percentage": 100},
-        headers=platform.headers(tenant),
+        headers=platform.headers(tenant, ("platform.flag.manage",)),
     )
     assert created.status_code == 201
     query = """query Flag($key: String!) {

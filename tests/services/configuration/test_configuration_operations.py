@@ -25,7 +25,7 @@ TABLES = {"cfg_settings", "cfg_feature_flags", "cfg_flag_overrides", "cfg_change
 
 
 async def test_business_metrics_are_exposed(platform, client, tenant) -> None:
-    headers = platform.headers(tenant)
+    headers = platform.headers(tenant, ("*", "platform.flag.manage"))
     await client.get(f"{BASE}/settings/localization.language", headers=headers)
     await client.get(f"{BASE}/settings/localization.language", headers=headers)
     await client.put(f"{BASE}/settings/localization.language", json={"value": "bn"}, headers=headers)

@@ -391,7 +391,7 @@ async def test_permissions(platform, client, tenant, method: str, path: str, bod
     anonymous = await client.request(method, url, json=body)
     assert anonymous.status_code == 401
     assert anonymous.json()["code"] == "unauthorized"
-    others = [item for item in ("configuration.setting.read", "configuration.flag.manage") if item != permission]
+    others = [item for item in ("configuration.setting.read", "platform.flag.manage") if item != permission]
     forbidden = await client.request(method, url, json=body, headers=platform.headers(tenant, others))
     assert forbidden.status_code == 403
     assert forbidden.json()["permission"] == permission

@@ -41,7 +41,7 @@ PERMISSIONS = {
     "configuration.setting.write": "Change or reset the tenant's settings",
     "configuration.history.read": "Read the change history of settings, flags and overrides",
     "configuration.flag.read": "Read feature flags and evaluate them for the tenant",
-    "configuration.flag.manage": "Create and change platform-wide feature flags (platform operators only)",
+    "platform.flag.manage": "Create and change platform-wide feature flags (platform operators only)",
     "configuration.flag.override": "Turn a feature flag on or off for the tenant",
 }
 
@@ -174,7 +174,7 @@ async def create_flag(
     body: FlagCreate,
     session: SessionDep,
     response: Response,
-    principal: Principal = require("configuration.flag.manage"),
+    principal: Principal = require("platform.flag.manage"),
 ) -> FlagOut:
     flag = await service.create_flag(session, body, actor=principal.subject)
     response.headers["Location"] = f"{PREFIX}/flags/{flag.key}"
@@ -194,7 +194,7 @@ async def patch_flag(
     body: FlagPatch,
     session: SessionDep,
     if_match: IfMatch = None,
-    principal: Principal = require("configuration.flag.manage"),
+    principal: Principal = require("platform.flag.manage"),
 ) -> FlagOut:
     if if_match is not None:
         body = body.model_copy(update={"expected_version": _expected_version(if_match, body.expected_version)})
