@@ -11,6 +11,7 @@ requests under test commit for real, exactly as in production.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -26,7 +27,9 @@ from sqlalchemy.engine import make_url
 
 from tests.kafka_broker import *  # noqa: F403  (broker fixtures)
 from vextrus.kit.app import build_app
+from vextrus.kit.db import Database
 from vextrus.kit.migrations import trees_for, upgrade
+from vextrus.kit.models import PLATFORM_SCHEMA
 from vextrus.kit.runtime import Runtime
 from vextrus.kit.service import Registry, load_registry
 from vextrus.kit.settings import Settings, load_settings
@@ -35,6 +38,7 @@ from vextrus.kit.tenancy import Principal
 POSTGRES_URL = os.environ.get("VEXTRUS_TEST_DATABASE_URL", "").strip()
 REQUIRE_POSTGRES = os.environ.get("VEXTRUS_REQUIRE_POSTGRES", "") in ("1", "true", "yes")
 BACKENDS = ["sqlite", "postgresql"]
+APP_ROLE = "vextrus_app_test"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,6 +70,18 @@ class PostgresServer:
         finally:
             await connection.close()
         return self.url.set(database=name).render_as_string(hide_password=False)
+
+    async def ensure_app_role(self) -> None:
+        """The login role the platform runs as under test: no superuser, no BYPASSRLS."""
+        connection = await asyncpg.connect(asyncpg_dsn(self.url.render_as_string(hide_password=False)))
+        try:
+            exists = await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_ROLE)
+            if not exists:
+                # another test session may create it meanwhile
+                with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+                    await connection.execute(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOBYPASSRLS')
+        finally:
+            await connection.close()
 
     async def drop(self, url: str) -> None:
         name = make_url(url).database
@@ -177,6 +193,14 @@ class Platform:
         return {"Authorization": f"Bearer {token}", **extra}
 
 
+async def migrate(url: str, registry: Registry, app_role: str | None = None) -> None:
+    database = Database(url, [PLATFORM_SCHEMA, *(service.schema for service in registry)])
+    try:
+        await upgrade(database, trees_for(list(registry)), app_role=app_role)
+    finally:
+        await database.dispose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 async def platform(
     request: pytest.FixtureRequest, registry: Registry, tmp_path_factory: pytest.TempPathFactory
@@ -186,13 +210,17 @@ async def platform(
     workdir = tmp_path_factory.mktemp(f"platform-{backend}")
     server: PostgresServer | None = None
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir / 'vextrus.db'}"
+        url = app_url = f"sqlite+aiosqlite:///{workdir / 'vextrus.db'}"
+        await migrate(url, registry)
     else:
+        # As in production: migrations run as the owner, the services as a role that row-level
+        # security binds (a superuser would bypass every policy and hide a missing one).
         server = request.getfixturevalue("postgres_server")
         url = await server.create()
-    app = build_app(list(registry), make_settings(url, workdir), service_settings=TEST_SERVICE_SETTINGS)
-    runtime: Runtime = app.state.runtime
-    await upgrade(runtime.database, trees_for(list(registry)))
+        await server.ensure_app_role()
+        await migrate(url, registry, app_role=APP_ROLE)
+        app_url = make_url(url).set(username=APP_ROLE).render_as_string(hide_password=False)
+    app = build_app(list(registry), make_settings(app_url, workdir), service_settings=TEST_SERVICE_SETTINGS)
     try:
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(

@@ -122,7 +122,7 @@ def migrate(
             if downgrading:
                 await downgrade(database, trees, "base")
             else:
-                await upgrade(database, trees, to)
+                await upgrade(database, trees, to, app_role=settings.database_app_role)
         finally:
             await database.dispose()
 

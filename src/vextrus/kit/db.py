@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
-from vextrus.kit.tenancy import current_tenant_id
+from vextrus.kit.tenancy import current_tenant_id, is_cross_tenant
 
 log = structlog.get_logger("vextrus.db")
 
@@ -45,6 +45,8 @@ def _set_tenant_for_rls(session: Session, transaction: SessionTransaction, conne
     tenant = current_tenant_id()
     if tenant is not None:
         connection.execute(text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant)})
+    if is_cross_tenant():
+        connection.execute(text("SELECT set_config('app.cross_tenant', 'on', true)"))
 
 
 class Database:

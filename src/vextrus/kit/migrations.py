@@ -18,6 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vextrus.kit.db import Database
 from vextrus.kit.models import PLATFORM_SCHEMA, PlatformBase
@@ -97,7 +98,58 @@ def run_env(context: Any) -> None:
         context.run_migrations()
 
 
-async def _run(database: Database, tree: MigrationTree, action: str, revision: str) -> None:
+_CURRENT_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
+_CROSS_TENANT = "current_setting('app.cross_tenant', true) = 'on'"
+
+
+def tenant_isolation_condition(column: str = "tenant_id", *, shared_rows: bool = False) -> str:
+    """The row-level-security condition: the row's tenant is the transaction's (``app.tenant_id``),
+    or the transaction runs inside :func:`vextrus.kit.tenancy.cross_tenant`; ``shared_rows`` also
+    admits rows with no tenant (platform-wide rows every tenant reads)."""
+    condition = f"{column} = {_CURRENT_TENANT} OR {_CROSS_TENANT}"
+    return f"{column} IS NULL OR {condition}" if shared_rows else condition
+
+
+def enable_tenant_isolation(
+    table: str, schema: str, *, column: str = "tenant_id", shared_rows: bool = False
+) -> None:
+    """In a revision's ``upgrade``: row-level security on a tenant-owned table (PostgreSQL only;
+    SQLite relies on the tenant-scoped repositories alone). FORCE applies it to the owner too."""
+    from alembic import op
+
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(f'ALTER TABLE "{schema}"."{table}" ENABLE ROW LEVEL SECURITY')
+    op.execute(f'ALTER TABLE "{schema}"."{table}" FORCE ROW LEVEL SECURITY')
+    condition = tenant_isolation_condition(column, shared_rows=shared_rows)
+    op.execute(f'CREATE POLICY {table}_tenant_isolation ON "{schema}"."{table}" USING ({condition})')
+
+
+def disable_tenant_isolation(table: str, schema: str) -> None:
+    """In a revision's ``downgrade``: the reverse of :func:`enable_tenant_isolation`."""
+    from alembic import op
+
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(f'DROP POLICY IF EXISTS {table}_tenant_isolation ON "{schema}"."{table}"')
+    op.execute(f'ALTER TABLE "{schema}"."{table}" NO FORCE ROW LEVEL SECURITY')
+    op.execute(f'ALTER TABLE "{schema}"."{table}" DISABLE ROW LEVEL SECURITY')
+
+
+async def _grant(connection: AsyncConnection, schema: str, role: str) -> None:
+    """Let the application role (not the owner) use a service schema's tables and sequences."""
+    quoted = f'"{role}"'
+    for statement in (
+        f'GRANT USAGE ON SCHEMA "{schema}" TO {quoted}',
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO {quoted}',
+        f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO {quoted}',
+    ):
+        await connection.execute(text(statement))
+
+
+async def _run(
+    database: Database, tree: MigrationTree, action: str, revision: str, app_role: str | None = None
+) -> None:
     async with database.engine.begin() as connection:
         if not database.is_sqlite:
             await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{tree.schema}"'))
@@ -106,11 +158,17 @@ async def _run(database: Database, tree: MigrationTree, action: str, revision: s
             getattr(command, action)(alembic_config(tree, sync_connection), revision)
 
         await connection.run_sync(run)
+        if app_role and not database.is_sqlite:
+            await _grant(connection, tree.schema, app_role)
 
 
-async def upgrade(database: Database, trees: Sequence[MigrationTree], revision: str = "head") -> None:
+async def upgrade(
+    database: Database, trees: Sequence[MigrationTree], revision: str = "head", *, app_role: str | None = None
+) -> None:
+    """Upgrade each tree; on PostgreSQL grant ``app_role`` (``VEXTRUS_DATABASE_APP_ROLE``) the use of
+    every migrated schema, so the services can run as a role that row-level security binds."""
     for tree in trees:
-        await _run(database, tree, "upgrade", revision)
+        await _run(database, tree, "upgrade", revision, app_role)
 
 
 async def downgrade(database: Database, trees: Sequence[MigrationTree], revision: str = "base") -> None:

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=500)
     db_max_overflow: int = Field(default=20, ge=0, le=1000)
     db_echo: bool = False
+    # PostgreSQL: the role the services connect as, granted the use of every schema by `vextrus migrate`
+    # (run as the owner). Policies are FORCEd, so they bind the owner too; superusers and BYPASSRLS
+    # roles always bypass row-level security: never run the services as one.
+    database_app_role: str | None = None
 
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)

@@ -50,6 +50,7 @@ class TenantContextMissing(RuntimeError):
 
 _principal: ContextVar[Principal | None] = ContextVar("vextrus_principal", default=None)
 _tenant: ContextVar[UUID | None] = ContextVar("vextrus_tenant", default=None)
+_cross_tenant: ContextVar[bool] = ContextVar("vextrus_cross_tenant", default=False)
 
 
 def current_principal() -> Principal | None:
@@ -83,3 +84,23 @@ def acting_as(principal: Principal | None = None, *, tenant_id: UUID | None = No
     finally:
         _tenant.reset(tenant_token)
         _principal.reset(principal_token)
+
+
+def is_cross_tenant() -> bool:
+    return _cross_tenant.get()
+
+
+@contextmanager
+def cross_tenant() -> Iterator[None]:
+    """Run a block that deliberately reads across tenants (platform operations such as resolving a
+    tenant by slug, or finding a login's accounts by e-mail before the tenant is known).
+
+    On PostgreSQL the transactions begun inside carry ``app.cross_tenant = on``, which the kit's
+    row-level-security policies (``migrations.enable_tenant_isolation``) accept; use it only in
+    code paths guarded by a ``platform.*`` permission or by the login protocol itself.
+    """
+    token = _cross_tenant.set(True)
+    try:
+        yield
+    finally:
+        _cross_tenant.reset(token)

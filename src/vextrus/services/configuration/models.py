@@ -51,6 +51,7 @@ class FeatureFlag(IdMixin, Timestamped, Versioned, Base):
     __tablename__ = "cfg_feature_flags"
     __table_args__ = (
         CheckConstraint("rollout_percentage >= 0 AND rollout_percentage <= 100", name="rollout_percentage"),
+        {"info": {"platform_wide": "flag definitions are shared by every tenant; overrides are per tenant"}},
     )
 
     key: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
