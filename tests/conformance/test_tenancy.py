@@ -21,6 +21,7 @@ from sqlalchemy import text
 from tests.conftest import Platform
 from vextrus.demo import DEMO_TENANTS
 from vextrus.kit.service import SeedContext, Service, load_registry
+from vextrus.kit.tenancy import acting_as, cross_tenant
 
 SERVICES = list(load_registry())
 SERVICE_IDS = [service.name for service in SERVICES]
@@ -68,6 +69,28 @@ async def test_row_level_security_binds_the_platform_on_postgresql(platform: Pla
                 if not (enabled and forced and policies):
                     missing.append(f"{service.schema}.{table.name}")
     assert not missing, f"tenant tables without a FORCEd RLS policy: {missing}"
+
+
+async def test_policies_hide_other_tenants_rows_unless_cross_tenant(platform: Platform, tenant: uuid.UUID) -> None:
+    """The database itself, not only the repositories, keeps tenants apart on PostgreSQL."""
+    if platform.backend != "postgresql":
+        pytest.skip("row-level security is a PostgreSQL feature")
+    written = await platform.client.put(
+        "/api/v1/configuration/settings/localization.language",
+        json={"value": "bn"},
+        headers=platform.headers(tenant, ("configuration.setting.write",)),
+    )
+    assert written.status_code == 200, written.text
+    count = text("SELECT count(*) FROM configuration.cfg_settings WHERE tenant_id = :tenant")
+    with acting_as(tenant_id=uuid.uuid4()):
+        async with platform.runtime.database.transaction() as session:
+            assert (await session.execute(count, {"tenant": tenant})).scalar_one() == 0
+    with acting_as(tenant_id=tenant):
+        async with platform.runtime.database.transaction() as session:
+            assert (await session.execute(count, {"tenant": tenant})).scalar_one() == 1
+    with cross_tenant():
+        async with platform.runtime.database.transaction() as session:
+            assert (await session.execute(count, {"tenant": tenant})).scalar_one() == 1
 
 
 def _item_routes(service: Service) -> dict[str, list[APIRoute]]:
