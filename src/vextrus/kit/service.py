@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from vextrus.kit.runtime import Runtime
 
 ENTRY_POINT_GROUP = "vextrus.services"
-TOPIC_PATTERN = re.compile(r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$")
+# service.entity.action; the action may use '_' as the issues' topic names do (auth.user.login_failed)
+TOPIC_PATTERN = re.compile(r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.[a-z][a-z0-9_]*$")
 SERVICE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
