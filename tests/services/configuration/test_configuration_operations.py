@@ -66,7 +66,7 @@ async def test_migration_upgrades_downgrades_and_matches_the_models(fresh_databa
     sqlite = database.is_sqlite
     try:
         await upgrade(database, trees)
-        assert await current_revisions(database, tree) == ("configuration_0001",)
+        assert await current_revisions(database, tree) == ("configuration_0002",)  # head
 
         async with database.engine.connect() as connection:
 
@@ -91,6 +91,6 @@ async def test_migration_upgrades_downgrades_and_matches_the_models(fresh_databa
             )
         assert not (TABLES & remaining)
         await upgrade(database, [tree])
-        assert await current_revisions(database, tree) == ("configuration_0001",)
+        assert await current_revisions(database, tree) == ("configuration_0002",)  # head
     finally:
         await database.dispose()
