@@ -135,6 +135,14 @@ TEST_SERVICE_SETTINGS: dict[str, dict[str, object]] = {
 }
 
 
+def service_settings_for(workdir: Path) -> dict[str, dict[str, object]]:
+    """TEST_SERVICE_SETTINGS plus every file a service keeps, under the test's own directory."""
+    return {
+        **TEST_SERVICE_SETTINGS,
+        "files": {"storage_url": f"file://{workdir / 'files'}", "url_key_path": workdir / "keys" / "files-url-key"},
+    }
+
+
 def make_settings(database_url: str, key_dir: Path, **overrides: object) -> Settings:
     return load_settings(
         env="test",
@@ -220,7 +228,7 @@ async def platform(
         await server.ensure_app_role()
         await migrate(url, registry, app_role=APP_ROLE)
         app_url = make_url(url).set(username=APP_ROLE).render_as_string(hide_password=False)
-    app = build_app(list(registry), make_settings(app_url, workdir), service_settings=TEST_SERVICE_SETTINGS)
+    app = build_app(list(registry), make_settings(app_url, workdir), service_settings=service_settings_for(workdir))
     try:
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(
