@@ -101,8 +101,11 @@ class OutboxRelay:
                     handled = 0
                 if handled >= self._batch_size:
                     continue
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                # that arrives as the signal fires, and stop() would then wait forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter.wait(), self._poll_seconds)
+                    async with asyncio.timeout(self._poll_seconds):
+                        await waiter.wait()
         finally:
             OUTBOX_SIGNAL.unsubscribe(waiter)
 
