@@ -14,14 +14,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from tests.conftest import Platform
 from vextrus.demo import DEMO_TENANTS
+from vextrus.kit.errors import install_error_handlers
 from vextrus.kit.service import SeedContext, Service, load_registry
 from vextrus.kit.tenancy import acting_as, cross_tenant
+from vextrus.services.configuration.models import TenantSetting
 
 SERVICES = list(load_registry())
 SERVICE_IDS = [service.name for service in SERVICES]
@@ -91,6 +96,42 @@ async def test_policies_hide_other_tenants_rows_unless_cross_tenant(platform: Pl
     with cross_tenant():
         async with platform.runtime.database.transaction() as session:
             assert (await session.execute(count, {"tenant": tenant})).scalar_one() == 1
+
+
+async def test_a_write_into_another_tenant_is_refused_counted_and_changes_nothing(
+    platform: Platform, tenant: uuid.UUID
+) -> None:
+    """A defect that writes another tenant's row: PostgreSQL refuses it, the kit answers 403 and
+    counts it in tenant_isolation_violations_total (the alert VextrusTenantIsolationViolation)."""
+    if platform.backend != "postgresql":
+        pytest.skip("row-level security is a PostgreSQL feature")
+    other = uuid.uuid4()
+    leaky = FastAPI()  # a deliberately broken endpoint on the platform's runtime and error handling
+    leaky.state.runtime = platform.runtime
+    install_error_handlers(leaky)
+
+    @leaky.post("/leak")
+    async def leak() -> dict[str, str]:
+        with acting_as(tenant_id=tenant):
+            async with platform.runtime.database.transaction() as session:
+                session.add(TenantSetting(tenant_id=other, key="localization.language", value="bn"))
+        return {}
+
+    labels = {"service": platform.runtime.name, "kind": "row_security"}
+    before = REGISTRY.get_sample_value("tenant_isolation_violations_total", labels) or 0.0
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(leaky, raise_app_exceptions=False), base_url="http://vextrus.test"
+    ) as client:
+        refused = await client.post("/leak")
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "tenant_isolation"
+    assert REGISTRY.get_sample_value("tenant_isolation_violations_total", labels) == before + 1
+    with cross_tenant():
+        async with platform.runtime.database.transaction() as session:
+            count = text("SELECT count(*) FROM configuration.cfg_settings WHERE tenant_id = :tenant")
+            assert (await session.execute(count, {"tenant": other})).scalar_one() == 0
+    exported = await platform.client.get("/metrics")
+    assert 'tenant_isolation_violations_total{kind="row_security"' in exported.text
 
 
 def _item_routes(service: Service) -> dict[str, list[APIRoute]]:

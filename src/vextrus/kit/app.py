@@ -1,6 +1,13 @@
 """Builds the ASGI app for a list of services: one service alone (distributed mode) or all of them
 in one process behind the gateway name (embedded mode). Everything a service gets by
-construction is wired here: health, metrics, OpenAPI, errors, GraphQL, tracing, logging."""
+construction is wired here: health, metrics, OpenAPI, errors, GraphQL, tracing, logging.
+
+Layers around the routes, outermost first: the kit's request middleware (request id, log context,
+trace span, RED metrics, security headers), CORS, then the ASGI layers services contribute
+(``middleware`` of a service, e.g. the gateway's edge: rate limits, size limits, proxying), then
+FastAPI's error handling and the router, which dispatches by path prefix before matching
+(:mod:`vextrus.kit.dispatch`).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
+from vextrus.kit.dispatch import install_prefix_dispatch
 from vextrus.kit.errors import install_error_handlers
 from vextrus.kit.graphql import build_schema, graphql_router
 from vextrus.kit.health import PlainRoute, install_health_routes
@@ -21,12 +30,11 @@ from vextrus.kit.metrics import SERVICE_INFO, metrics_endpoint
 from vextrus.kit.middleware import RequestMiddleware
 from vextrus.kit.runtime import Runtime
 from vextrus.kit.security import PUBLIC
-from vextrus.kit.service import Service
+from vextrus.kit.service import LayerFactory, Service
 from vextrus.kit.settings import Settings, get_settings
 from vextrus.kit.telemetry import configure_tracing
 
 GATEWAY_NAME = "gateway"
-
 
 def vextrus_version() -> str:
     try:
@@ -48,6 +56,8 @@ def build_app(
     configure_logging(settings.log_level, settings.log_format)
     runtime = Runtime(settings, services, name, service_settings)
     tracer_provider = configure_tracing(name, settings.otlp_endpoint, version)
+    runtime.dispatcher.use_tracer_provider(tracer_provider)
+    layers: list[ASGIApp] = []  # the service layers, once Starlette has built the stack
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -55,9 +65,15 @@ def build_app(
         try:
             yield
         finally:
-            await runtime.stop()
-            if tracer_provider is not None:
-                tracer_provider.shutdown()
+            try:
+                for layer in layers:
+                    close = getattr(layer, "aclose", None)
+                    if close is not None:
+                        await close()
+            finally:
+                await runtime.stop()
+                if tracer_provider is not None:
+                    tracer_provider.shutdown()
 
     app = FastAPI(
         title=f"Vextrus {name}",
@@ -97,13 +113,26 @@ def build_app(
     schema = build_schema([service.graphql for service in services if service.graphql], settings)
     if schema is not None:
         app.include_router(graphql_router(schema, settings), dependencies=[PUBLIC], tags=["graphql"])
+    for service in services:
+        # A service's ASGI layers (the descriptor field ``middleware``): inside CORS and the request
+        # middleware, so their responses carry request ids, CORS and security headers.
+        for factory in service.middleware:
+            app.add_middleware(_build_layer, factory=factory, runtime=runtime, built=layers)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
         )
     app.add_middleware(RequestMiddleware, service=name, tracer_provider=tracer_provider, access_log=settings.access_log)
+    install_prefix_dispatch(app.router)
     return app
+
+
+def _build_layer(app: ASGIApp, *, factory: LayerFactory, runtime: Runtime, built: list[ASGIApp]) -> ASGIApp:
+    """Starlette calls this when it builds the middleware stack; the layer is kept to be closed."""
+    layer = factory(app, runtime)
+    built.append(layer)
+    return layer

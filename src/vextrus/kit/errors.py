@@ -16,7 +16,7 @@ from typing import Any, Literal
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
@@ -35,6 +35,7 @@ _TITLES: dict[str, dict[Language, str]] = {
     "forbidden": {"en": "Permission denied", "bn": "অনুমতি নেই"},
     "company_required": {"en": "Company required", "bn": "কোম্পানি উল্লেখ করা প্রয়োজন"},
     "company_forbidden": {"en": "Not a member of the company", "bn": "কোম্পানির সদস্য নন"},
+    "tenant_isolation": {"en": "Access across tenants refused", "bn": "অন্য প্রতিষ্ঠানের তথ্যে প্রবেশ নিষেধ"},
     "not_found": {"en": "Not found", "bn": "পাওয়া যায়নি"},
     "method_not_allowed": {"en": "Method not allowed", "bn": "এই পদ্ধতি অনুমোদিত নয়"},
     "not_acceptable": {"en": "Not acceptable", "bn": "গ্রহণযোগ্য নয়"},
@@ -306,6 +307,33 @@ async def _stale_data(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def is_row_security_violation(exc: BaseException) -> bool:
+    """PostgreSQL refused a row by a row-level security policy (SQLSTATE 42501 on a policy)."""
+    for error in (getattr(exc, "orig", None), getattr(getattr(exc, "orig", None), "__cause__", None)):
+        if getattr(error, "sqlstate", None) == "42501" and "row-level security" in str(error):
+            return True
+    return False
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not is_row_security_violation(exc):
+        return await _unexpected_error(request, exc)
+    # The database's tenant isolation stopped a write into another tenant: the request is refused
+    # and nothing changed, but the code that tried it is a defect, so it is counted and alerted on.
+    from vextrus.kit.metrics import TENANT_ISOLATION_VIOLATIONS
+
+    service = getattr(getattr(request.app.state, "runtime", None), "name", "unknown")
+    TENANT_ISOLATION_VIOLATIONS.labels(service=service, kind="row_security").inc()
+    log.error("tenant_isolation_violation", path=request.url.path, error=str(getattr(exc, "orig", exc))[:300])
+    return problem_response(
+        request,
+        403,
+        "tenant_isolation",
+        "The change touches data of another tenant",
+        "পরিবর্তনটি অন্য প্রতিষ্ঠানের তথ্য স্পর্শ করে",
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return problem_response(request, 500, "internal_error")
@@ -317,4 +345,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(StaleDataError, _stale_data)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -1,6 +1,7 @@
 """Health endpoints every app gets: /health, /health/live, /health/ready, /health/stats,
-/health/dependencies. Readiness runs real checks (``SELECT 1``, cache ping, event-bus ping, each
-service's own checks) concurrently with a timeout, and answers 503 naming what failed."""
+/health/dependencies. Readiness runs real checks (``SELECT 1``, cache ping, event-bus ping (on Kafka:
+a metadata request to the broker), each service's own checks) concurrently with a timeout, and
+answers 503 naming what failed. Stats include the outbox backlog, consumer lag and dead letters."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from vextrus.kit.events.operations import open_dead_letters
+from vextrus.kit.metrics import consumer_names
 from vextrus.kit.runtime import Runtime
 
 Check = Callable[[], Awaitable[Mapping[str, Any]]]
@@ -75,6 +78,16 @@ async def readiness(runtime: Runtime) -> dict[str, dict[str, Any]]:
     timeout = runtime.settings.ready_check_timeout_seconds
     results = await asyncio.gather(*(_run_check(check, timeout) for _, _, check in checks.values()))
     return dict(zip(checks, results, strict=True))
+
+
+async def _dead_letters(runtime: Runtime) -> dict[str, dict[str, int]]:
+    """consumer -> topic -> open dead letters (every consumer of this process, zero included)."""
+    counts = await open_dead_letters(runtime.database, consumer_names(runtime))
+    result: dict[str, dict[str, int]] = {}
+    for service in runtime.services:
+        for consumer in service.consumes:
+            result.setdefault(consumer.name, {})[consumer.topic] = counts.get((consumer.name, consumer.topic), 0)
+    return result
 
 
 def _memory_mb() -> float:
@@ -136,6 +149,8 @@ def install_health_routes(app: FastAPI, version: str) -> None:
                 "outbox": await runtime.relay.backlog(),
                 "relay_running": runtime.relay.running,
                 "event_bus": runtime.transport.name,
+                "consumer_lag": runtime.transport.consumer_lag(),
+                "dead_letters": await _dead_letters(runtime),
                 "cache": runtime.cache.backend,
             }
         )

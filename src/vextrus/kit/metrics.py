@@ -1,4 +1,5 @@
-"""Prometheus metrics: HTTP RED metrics, database pool, outbox backlog, and business-metric helpers.
+"""Prometheus metrics: HTTP RED metrics, database pool, outbox backlog, consumer lag, dead letters,
+and business-metric helpers.
 
 All metrics live in prometheus-client's process registry, so a service's ``metrics.py`` simply
 declares ``Counter``/``Histogram``/``Gauge`` objects (see :func:`counter` and friends, which are
@@ -15,6 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, His
 from prometheus_client.metrics import MetricWrapperBase
 from starlette.requests import Request
 from starlette.responses import Response
+
+from vextrus.kit.events.operations import open_dead_letters
 
 if TYPE_CHECKING:
     from vextrus.kit.runtime import Runtime
@@ -36,6 +39,17 @@ HTTP_IN_PROGRESS = Gauge("http_requests_in_progress", "HTTP requests being serve
 DB_POOL = Gauge("db_pool_connections", "Database connection pool", ["state"])
 OUTBOX_BACKLOG = Gauge("outbox_backlog_events", "Outbox events not yet sent", ["service", "status"])
 OUTBOX_OLDEST = Gauge("outbox_oldest_pending_age_seconds", "Age of the oldest unsent outbox event", ["service"])
+CONSUMER_LAG = Gauge(
+    "events_consumer_lag", "Messages on the bus not yet handled by a service's consumer group", ["service", "topic"]
+)
+DEAD_LETTERS = Gauge(
+    "events_dead_letters", "Dead letters not yet handled, requeued or discarded (DLQ size)", ["consumer", "topic"]
+)
+TENANT_ISOLATION_VIOLATIONS = Counter(
+    "tenant_isolation_violations",
+    "Writes or reads across tenants that tenant isolation refused (each one is a defect to investigate)",
+    ["service", "kind"],
+)
 SERVICE_INFO = Gauge("vextrus_service_info", "Services served by this process", ["service", "version"])
 
 MetricType = TypeVar("MetricType", bound=MetricWrapperBase)
@@ -69,6 +83,17 @@ async def refresh_runtime_gauges(runtime: Runtime) -> None:
         OUTBOX_BACKLOG.labels(service, "pending").set(numbers["pending"])
         OUTBOX_BACKLOG.labels(service, "dead").set(numbers["dead"])
         OUTBOX_OLDEST.labels(service).set(numbers["oldest_pending_seconds"])
+    CONSUMER_LAG.clear()
+    for service, topics in runtime.transport.consumer_lag().items():
+        for topic, lag in topics.items():
+            CONSUMER_LAG.labels(service, topic).set(lag)
+    DEAD_LETTERS.clear()
+    for (consumer, topic), count in (await open_dead_letters(runtime.database, consumer_names(runtime))).items():
+        DEAD_LETTERS.labels(consumer, topic).set(count)
+
+
+def consumer_names(runtime: Runtime) -> list[str]:
+    return [consumer.name for service in runtime.services for consumer in service.consumes]
 
 
 async def metrics_endpoint(request: Request) -> Response:

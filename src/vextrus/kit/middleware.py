@@ -1,5 +1,6 @@
 """One pure-ASGI middleware for what every request needs: request id, log context, trace span,
-RED metrics by route template, and security headers. One layer keeps the per-request cost low."""
+RED metrics by route template, and security headers (plus HSTS on requests that came over HTTPS,
+directly or through a proxy uvicorn trusts). One layer keeps the per-request cost low."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ _SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -60,6 +62,7 @@ class RequestMiddleware:
         bind_principal(None)  # nothing of a previous request on this task survives
         status_holder = [500]
         request_id_header = (b"x-request-id", request_id.encode())
+        https = scope.get("scheme") == "https"
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -67,6 +70,8 @@ class RequestMiddleware:
                 headers = list(message.get("headers", ()))
                 headers.append(request_id_header)
                 headers.extend(_SECURITY_HEADERS)
+                if https:
+                    headers.append(_HSTS)
                 message["headers"] = headers
             await send(message)
 

@@ -13,7 +13,7 @@ from vextrus.kit.clients import ServiceClients
 from vextrus.kit.db import Database
 from vextrus.kit.events.consumers import ConsumerDispatcher
 from vextrus.kit.events.relay import OutboxRelay
-from vextrus.kit.events.transport import Transport, build_transport
+from vextrus.kit.events.transport import Transport, build_transport, topic_specs
 from vextrus.kit.models import PLATFORM_SCHEMA
 from vextrus.kit.security import ApiKeyResolver, KeyRing, SigningKey, TokenIssuer, TokenVerifier
 from vextrus.kit.service import Service
@@ -47,7 +47,7 @@ class Runtime:
             echo=settings.db_echo,
         )
         self.cache: Cache = build_cache(settings.cache_url)
-        self.transport: Transport = build_transport(settings.event_bus)
+        self.transport: Transport = build_transport(settings, topic_specs(self.services))
         self.relay = OutboxRelay(
             self.database,
             self.transport,
@@ -56,11 +56,16 @@ class Runtime:
             poll_seconds=settings.outbox_poll_seconds,
             max_attempts=settings.outbox_max_attempts,
             retry_base_seconds=settings.outbox_retry_base_seconds,
+            retry_max_seconds=settings.outbox_retry_max_seconds,
+            lease_seconds=settings.outbox_lease_seconds,
         )
-        dispatcher = ConsumerDispatcher(self.database)
+        self.dispatcher = ConsumerDispatcher(
+            self.database,
+            max_attempts=settings.consumer_max_attempts,
+            retry_base_seconds=settings.consumer_retry_base_seconds,
+        )
         for service in self.services:
-            for consumer in service.consumes:
-                self.transport.subscribe(consumer, dispatcher.deliver)
+            self.transport.subscribe(service.name, service.consumes, self.dispatcher)
         self.keys: KeyRing | None = None
         self.issuer: TokenIssuer | None = None
         if settings.jwks_url:
@@ -96,8 +101,19 @@ class Runtime:
     async def start(self) -> None:
         await self.transport.start()
         await self.relay.start()
+        for service in self.services:
+            if service.on_start is not None:
+                await service.on_start(self)
 
     async def stop(self) -> None:
+        try:
+            for service in reversed(self.services):
+                if service.on_stop is not None:
+                    await service.on_stop(self)
+        finally:
+            await self._stop_platform()
+
+    async def _stop_platform(self) -> None:
         await self.relay.stop()
         await self.clients.close()
         await self.transport.stop()

@@ -27,6 +27,7 @@ from vextrus.kit.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
+    from starlette.types import ASGIApp
 
     from vextrus.kit.events.envelope import Envelope
     from vextrus.kit.runtime import Runtime
@@ -85,6 +86,14 @@ class ReadinessCheck:
     check: Callable[[Runtime], Awaitable[CheckResult]]
 
 
+LifecycleHook = Callable[["Runtime"], Awaitable[None]]
+"""Runs when the process starts serving (after the event transport) or stops (before it)."""
+
+LayerFactory = Callable[["ASGIApp", "Runtime"], "ASGIApp"]
+"""An ASGI layer a service puts around the app: ``factory(app, runtime)`` returns the wrapping app.
+A layer with an ``async def aclose()`` is closed when the app shuts down."""
+
+
 @dataclass(frozen=True)
 class SeedContext:
     runtime: Runtime
@@ -107,6 +116,11 @@ class Service:
     permissions: Mapping[str, str] = field(default_factory=dict)
     seed: Callable[[SeedContext], Awaitable[None]] | None = None
     settings: type[ServiceSettings] | None = None
+    # background work owned by the service (timers, job runners), started and stopped with the process
+    on_start: LifecycleHook | None = None
+    on_stop: LifecycleHook | None = None
+    # ASGI layers inside the kit's request middleware (the gateway's edge)
+    middleware: Sequence[LayerFactory] = ()
     version: str = "0.1.0"
 
     def __post_init__(self) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "staging", "production"]
@@ -77,6 +77,22 @@ class Settings(BaseSettings):
     service_urls: dict[str, str] = Field(default_factory=dict)
     service_call_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
+    # Event backbone (docs/events.md). The outbox lease must outlast a publish to the broker.
+    outbox_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    outbox_retry_max_seconds: float = Field(default=60.0, gt=0, le=3600)
+    consumer_max_attempts: int = Field(default=5, ge=1, le=100)
+    consumer_retry_base_seconds: float = Field(default=0.2, ge=0, le=60)
+    kafka_client_id: str = Field(default="vextrus", min_length=1, max_length=100)
+    kafka_group_prefix: str = Field(default="vextrus", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    kafka_compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"
+    kafka_publish_timeout_seconds: float = Field(default=30.0, ge=1, le=600)
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1000, le=300_000)
+    kafka_consumer_batch_size: int = Field(default=100, ge=1, le=10_000)
+    kafka_create_topics: bool = True
+    kafka_replication_factor: int = Field(default=-1, ge=-1, le=10)
+    # Extra librdkafka properties as JSON, e.g. {"security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"}
+    kafka_config: dict[str, str | int | bool] = Field(default_factory=dict)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -94,6 +110,15 @@ class Settings(BaseSettings):
         if parts.scheme != "kafka" or not parts.hostname:
             raise ValueError("must be 'memory' or 'kafka://host:port[,host:port...]'")
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_publish(self) -> Settings:
+        if self.event_bus != "memory" and self.outbox_lease_seconds <= self.kafka_publish_timeout_seconds + 5:
+            raise ValueError(
+                "VEXTRUS_OUTBOX_LEASE_SECONDS must exceed VEXTRUS_KAFKA_PUBLISH_TIMEOUT_SECONDS + 5 "
+                f"(got {self.outbox_lease_seconds:g} and {self.kafka_publish_timeout_seconds:g})"
+            )
+        return self
 
     @field_validator("cache_url")
     @classmethod

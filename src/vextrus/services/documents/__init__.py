@@ -8,7 +8,7 @@ from pathlib import Path
 
 from vextrus.kit.service import ReadinessCheck, Service
 from vextrus.services.documents import api, events, models
-from vextrus.services.documents.jobs import worker_check
+from vextrus.services.documents.jobs import on_start, on_stop, worker_check
 from vextrus.services.documents.seed import seed
 from vextrus.services.documents.settings import DocumentsSettings
 
@@ -30,6 +30,8 @@ service = Service(
     checks=[ReadinessCheck("render_worker", worker_check)],
     permissions=api.PERMISSIONS,
     seed=seed,
+    on_start=on_start,
+    on_stop=on_stop,
     settings=DocumentsSettings,
 )
 
