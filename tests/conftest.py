@@ -63,10 +63,12 @@ class PostgresServer:
         self.url = make_url(url)
 
     async def create(self, prefix: str = "vextrus_test") -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        return await self.create_named(f"{prefix}_{uuid.uuid4().hex[:10]}")
+
+    async def create_named(self, name: str, owner: str | None = None) -> str:
         connection = await asyncpg.connect(asyncpg_dsn(self.url.render_as_string(hide_password=False)))
         try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
+            await connection.execute(f'CREATE DATABASE "{name}"' + (f' OWNER "{owner}"' if owner else ""))
         finally:
             await connection.close()
         return self.url.set(database=name).render_as_string(hide_password=False)
@@ -130,8 +132,12 @@ async def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> 
 
 
 # Services' own settings under test: cheap password hashing (the cost is benchmarked, not tested).
+# The scheduler's loop is off (tests tick it with their own clock); the gateway's rate limits would
+# throttle a suite that makes thousands of requests as one client (they have tests of their own).
 TEST_SERVICE_SETTINGS: dict[str, dict[str, object]] = {
     "auth": {"argon2_time_cost": 1, "argon2_memory_kib": 8192, "argon2_parallelism": 1},
+    "gateway": {"rate_limit_enabled": False},
+    "scheduler": {"runner_enabled": False},
 }
 
 
@@ -195,9 +201,10 @@ class Platform:
         *,
         subject: uuid.UUID | None = None,
         company_ids: Iterable[uuid.UUID] = (),
+        roles: Iterable[str] = (),
         **extra: str,
     ) -> dict[str, str]:
-        token = self.token(tenant_id, permissions, subject=subject, company_ids=company_ids)
+        token = self.token(tenant_id, permissions, subject=subject, company_ids=company_ids, roles=roles)
         return {"Authorization": f"Bearer {token}", **extra}
 
 
@@ -217,6 +224,7 @@ async def platform(
     backend: str = request.param
     workdir = tmp_path_factory.mktemp(f"platform-{backend}")
     server: PostgresServer | None = None
+    extra_urls: list[str] = []
     if backend == "sqlite":
         url = app_url = f"sqlite+aiosqlite:///{workdir / 'vextrus.db'}"
         await migrate(url, registry)
@@ -227,6 +235,8 @@ async def platform(
         url = await server.create()
         await server.ensure_app_role()
         await migrate(url, registry, app_role=APP_ROLE)
+        # the workflow service's durable runtime keeps its state in a database of its own
+        extra_urls.append(await server.create_named(f"{make_url(url).database}_dbos", owner=APP_ROLE))
         app_url = make_url(url).set(username=APP_ROLE).render_as_string(hide_password=False)
     app = build_app(list(registry), make_settings(app_url, workdir), service_settings=service_settings_for(workdir))
     try:
@@ -237,6 +247,8 @@ async def platform(
                 yield Platform(backend, app, client)
     finally:
         if server is not None:
+            for extra_url in extra_urls:
+                await server.drop(extra_url)
             await server.drop(url)
 
 
