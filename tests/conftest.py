@@ -138,6 +138,7 @@ TEST_SERVICE_SETTINGS: dict[str, dict[str, object]] = {
     "auth": {"argon2_time_cost": 1, "argon2_memory_kib": 8192, "argon2_parallelism": 1},
     "gateway": {"rate_limit_enabled": False},
     "scheduler": {"runner_enabled": False},
+    "notification": {"worker_enabled": False},  # its own tests run the worker against local SMTP/SMS servers
 }
 
 
