@@ -12,6 +12,7 @@ from vextrus.kit.cache import Cache, build_cache
 from vextrus.kit.clients import ServiceClients
 from vextrus.kit.db import Database
 from vextrus.kit.events.consumers import ConsumerDispatcher
+from vextrus.kit.events.denials import DenialRecorder
 from vextrus.kit.events.relay import OutboxRelay
 from vextrus.kit.events.transport import Transport, build_transport, topic_specs
 from vextrus.kit.models import PLATFORM_SCHEMA
@@ -75,6 +76,8 @@ class Runtime:
             self.issuer = TokenIssuer(self.keys.active, settings)
             self.verifier = TokenVerifier(settings, self.keys.public_keys())
         self.api_keys = ApiKeyResolver(self.clients)
+        # refusals by require() and rejected tokens, as platform.access.denied events (rate-bound)
+        self.denials = DenialRecorder(self.database)
         self.started_at = dt.datetime.now(dt.UTC)
         self._started_monotonic = time.monotonic()
 
@@ -101,6 +104,7 @@ class Runtime:
     async def start(self) -> None:
         await self.transport.start()
         await self.relay.start()
+        await self.denials.start()
         for service in self.services:
             if service.on_start is not None:
                 await service.on_start(self)
@@ -114,6 +118,7 @@ class Runtime:
             await self._stop_platform()
 
     async def _stop_platform(self) -> None:
+        await self.denials.stop()  # its last counts go to the outbox before the relay stops
         await self.relay.stop()
         await self.clients.close()
         await self.transport.stop()

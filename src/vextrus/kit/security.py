@@ -30,6 +30,7 @@ from jwt.algorithms import OKPAlgorithm
 
 from vextrus.kit.clients import ServiceClients
 from vextrus.kit.errors import AppError, FieldError
+from vextrus.kit.events.denials import Denial, DenialRecorder
 from vextrus.kit.logging import bind_request_context
 from vextrus.kit.settings import Settings
 from vextrus.kit.tenancy import Principal, bind_principal
@@ -151,6 +152,43 @@ def _unauthorized(detail: str, detail_bn: str) -> AppError:
     return AppError(401, "unauthorized", detail, detail_bn, headers={"WWW-Authenticate": "Bearer"})
 
 
+class TokenRejected(AppError):
+    """A 401 for credentials that were presented and refused; ``reason`` and, when the token's
+    signature verified (an expired token), its tenant and subject go into the access-denied event."""
+
+    def __init__(
+        self,
+        reason: str,
+        detail: str,
+        detail_bn: str,
+        tenant_id: uuid.UUID | None = None,
+        subject: str | None = None,
+    ) -> None:
+        super().__init__(401, "unauthorized", detail, detail_bn, headers={"WWW-Authenticate": "Bearer"})
+        self.reason = reason
+        self.tenant_id = tenant_id
+        self.subject = subject
+
+
+def _expired(token: str, key: Ed25519PublicKey, settings: Settings) -> TokenRejected:
+    """The rejection of an expired token whose signature verified: its tenant and subject are known."""
+    tenant_id: uuid.UUID | None = None
+    subject: str | None = None
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"verify_exp": False},
+        )
+        tenant_id, subject = uuid.UUID(str(claims["tid"])), str(uuid.UUID(str(claims["sub"])))
+    except (jwt.InvalidTokenError, ValueError, KeyError, TypeError):
+        pass
+    return TokenRejected("token_expired", "The access token has expired", "অ্যাক্সেস টোকেনের মেয়াদ শেষ", tenant_id, subject)
+
+
 class TokenVerifier:
     """Verifies access tokens against known public keys; caches verified tokens until they expire."""
 
@@ -191,7 +229,9 @@ class TokenVerifier:
                     raise AppError(503, "service_unavailable", f"signing keys unavailable: {error}") from None
         key = self._keys.get(kid)
         if key is None:
-            raise _unauthorized("The token was signed by an unknown key", "টোকেনটি অজানা কী দিয়ে স্বাক্ষরিত")
+            raise TokenRejected(
+                "token_unknown_key", "The token was signed by an unknown key", "টোকেনটি অজানা কী দিয়ে স্বাক্ষরিত"
+            )
         return key
 
     async def verify(self, token: str) -> Principal:
@@ -199,6 +239,7 @@ class TokenVerifier:
         if cached is not None and cached[0] > time.time():
             self._cache.move_to_end(token)
             return cached[1]
+        key: Ed25519PublicKey | None = None
         try:
             header = jwt.get_unverified_header(token)
             key = await self._key_for(str(header.get("kid", "")))
@@ -219,9 +260,10 @@ class TokenVerifier:
                 email=claims.get("email"),
             )
         except jwt.ExpiredSignatureError:
-            raise _unauthorized("The access token has expired", "অ্যাক্সেস টোকেনের মেয়াদ শেষ") from None
+            assert key is not None
+            raise _expired(token, key, self._settings) from None
         except (jwt.InvalidTokenError, ValueError, KeyError, TypeError):
-            raise _unauthorized("The access token is invalid", "অ্যাক্সেস টোকেনটি সঠিক নয়") from None
+            raise TokenRejected("token_invalid", "The access token is invalid", "অ্যাক্সেস টোকেনটি সঠিক নয়") from None
         self._cache[token] = (float(claims["exp"]), principal)
         if len(self._cache) > self._CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -250,7 +292,9 @@ class ApiKeyResolver:
         body = response.json() if response.status_code == 200 else {}
         if not body.get("active"):
             self._cache.pop(digest, None)
-            raise _unauthorized("The API key is invalid, expired or revoked", "API কী সঠিক নয়, মেয়াদোত্তীর্ণ বা বাতিল")
+            raise TokenRejected(
+                "api_key_invalid", "The API key is invalid, expired or revoked", "API কী সঠিক নয়, মেয়াদোত্তীর্ণ বা বাতিল"
+            )
         principal = Principal(
             subject=uuid.UUID(body["subject"]),
             tenant_id=uuid.UUID(body["tenant_id"]),
@@ -289,12 +333,16 @@ async def authenticate(request: Request) -> Principal:
         raise _unauthorized("An access token is required", "একটি অ্যাক্সেস টোকেন প্রয়োজন")
     scheme, secret = found
     runtime = request.app.state.runtime
-    if scheme == "apikey":
-        api_keys: ApiKeyResolver = runtime.api_keys
-        principal = await api_keys.resolve(secret)
-    else:
-        verifier: TokenVerifier = runtime.verifier
-        principal = await verifier.verify(secret)
+    try:
+        if scheme == "apikey":
+            api_keys: ApiKeyResolver = runtime.api_keys
+            principal = await api_keys.resolve(secret)
+        else:
+            verifier: TokenVerifier = runtime.verifier
+            principal = await verifier.verify(secret)
+    except TokenRejected as error:
+        await report_denial(request, error.reason, tenant_id=error.tenant_id, subject=error.subject)
+        raise
     request.state.principal = principal
     bind_principal(principal)
     bind_request_context(tenant=str(principal.tenant_id), user=str(principal.subject))
@@ -356,6 +404,13 @@ class Require:
     async def __call__(self, request: Request) -> Principal:
         principal = await authenticate(request)
         if not principal.has(self.permission):
+            await report_denial(
+                request,
+                "missing_permission",
+                tenant_id=principal.tenant_id,
+                subject=str(principal.subject),
+                permission=self.permission,
+            )
             raise AppError(
                 403,
                 "forbidden",
@@ -364,6 +419,34 @@ class Require:
                 extra={"permission": self.permission},
             )
         return principal
+
+
+async def report_denial(
+    request: Request,
+    reason: str,
+    *,
+    tenant_id: uuid.UUID | None = None,
+    subject: str | None = None,
+    permission: str | None = None,
+) -> None:
+    """Hand a refusal to the process's :class:`DenialRecorder` (``platform.access.denied``); never raises."""
+    runtime = request.app.state.runtime
+    recorder: DenialRecorder | None = getattr(runtime, "denials", None)
+    if recorder is None:
+        return
+    route = request.scope.get("route")
+    await recorder.report(
+        Denial(
+            reason=reason,
+            method=request.method,
+            route=str(getattr(route, "path", None) or request.url.path)[:300],
+            service=str(runtime.name),
+            tenant_id=tenant_id,
+            subject=subject,
+            permission=permission,
+            client=request.client.host if request.client else None,
+        )
+    )
 
 
 class Public:

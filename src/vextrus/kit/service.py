@@ -36,6 +36,8 @@ ENTRY_POINT_GROUP = "vextrus.services"
 # service.entity.action; the action may use '_' as the issues' topic names do (auth.user.login_failed)
 TOPIC_PATTERN = re.compile(r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.[a-z][a-z0-9_]*$")
 SERVICE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
+# Topics the kit itself publishes (``platform.entity.action``); no service may be named "platform".
+PLATFORM_OWNER = "platform"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,34 @@ class Topic:
     @property
     def owner(self) -> str:
         return self.name.split(".", 1)[0]
+
+
+class AccessDenied(BaseModel):
+    """``platform.access.denied``: the kit refused a caller (a missing permission or a rejected
+    token). Repeats of one kind within a window are coalesced: ``count`` denials from
+    ``first_at`` to ``last_at`` (docs/events.md, "Access denials")."""
+
+    reason: str  # missing_permission | token_expired | token_invalid | token_unknown_key | api_key_invalid
+    permission: str | None = None
+    subject: str | None = None  # the caller (token ``sub``) when known
+    method: str
+    route: str  # the route template (``/api/v1/files/{file_id}``), or the path when no route matched
+    service: str  # the process that refused (a service name, or the gateway in embedded mode)
+    client: str | None = None  # the client address
+    count: int = 1
+    first_at: str
+    last_at: str
+
+
+ACCESS_DENIED = Topic(
+    "platform.access.denied",
+    AccessDenied,
+    "The kit refused a caller: a missing permission (`require`) or a rejected token; tenant = the "
+    "caller's when the token's signature verified, none otherwise; subject = the caller or 'anonymous'",
+    partitions=3,
+    retention_hours=24 * 30,
+)
+PLATFORM_TOPICS: tuple[Topic, ...] = (ACCESS_DENIED,)
 
 
 EventHandler = Callable[["Envelope", "AsyncSession"], Awaitable[None]]
@@ -152,6 +182,8 @@ class Registry:
         for service in ordered:
             if service.name in self._by_name:
                 raise ValueError(f"service {service.name!r} registered twice")
+            if service.name == PLATFORM_OWNER:
+                raise ValueError(f"{PLATFORM_OWNER!r} names the kit's own topics, not a service")
             self._by_name[service.name] = service
 
     def __iter__(self) -> Iterator[Service]:
@@ -174,7 +206,9 @@ class Registry:
         return [self.get(name) for name in names] if names else list(self)
 
     def topics(self) -> dict[str, Topic]:
-        return {topic.name: topic for service in self for topic in service.publishes}
+        """Every topic: the kit's own (``platform.*``) and each service's."""
+        topics = [*PLATFORM_TOPICS, *(topic for service in self for topic in service.publishes)]
+        return {topic.name: topic for topic in topics}
 
 
 def load_registry() -> Registry:

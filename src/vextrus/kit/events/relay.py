@@ -32,6 +32,7 @@ from vextrus.kit.events.models import DEAD, PENDING, SENT, OutboxEvent
 from vextrus.kit.events.outbox import OUTBOX_SIGNAL
 from vextrus.kit.events.transport import Outgoing, PublishError, Transport
 from vextrus.kit.models import utcnow
+from vextrus.kit.service import PLATFORM_OWNER
 
 log = structlog.get_logger("vextrus.relay")
 
@@ -82,7 +83,10 @@ class OutboxRelay:
     ) -> None:
         self._database = database
         self._transport = transport
-        self._services = tuple(services)
+        # Every relay also sends the kit's own events (``platform.*``, e.g. access denials), which
+        # any process may write: rows are leased, so relays sharing the outbox never send one twice
+        # at once.
+        self._services = (*services, PLATFORM_OWNER) if services else ()
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._max_attempts = max_attempts

@@ -20,7 +20,7 @@ import structlog
 from vextrus.kit.events import headers as h
 from vextrus.kit.events.consumers import ConsumerDispatcher, delivery_context
 from vextrus.kit.events.envelope import Envelope
-from vextrus.kit.service import Consumer, Service
+from vextrus.kit.service import PLATFORM_TOPICS, Consumer, Service
 
 if TYPE_CHECKING:
     from vextrus.kit.settings import Settings
@@ -47,9 +47,13 @@ class TopicSpec:
 
 
 def topic_specs(services: Iterable[Service], consumed: Iterable[str] = ()) -> list[TopicSpec]:
-    """The topics ``services`` publish, and a ``.dlq`` topic for each of those and each ``consumed`` one."""
+    """The topics ``services`` publish (and the kit's ``platform.*`` topics, which every process may
+    publish), and a ``.dlq`` topic for each of those and each ``consumed`` one."""
     specs: dict[str, TopicSpec] = {}
     dead_letter_sources: set[str] = set(consumed)
+    for topic in PLATFORM_TOPICS:
+        specs[topic.name] = TopicSpec(topic.name, topic.partitions, topic.retention_hours, topic.owner)
+        dead_letter_sources.add(topic.name)
     for service in services:
         for topic in service.publishes:
             specs[topic.name] = TopicSpec(topic.name, topic.partitions, topic.retention_hours, topic.owner)

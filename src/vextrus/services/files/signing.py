@@ -66,8 +66,8 @@ def sign(claims: LinkClaims, key: bytes) -> str:
 def verify(token: str, key: bytes, now: float) -> LinkClaims:
     """The claims of a valid, unexpired token; :class:`LinkError` says why not otherwise."""
     payload, dot, signature = token.partition(".")
-    if not dot or not payload or not signature or len(token) > 1024:
-        raise LinkError("malformed")
+    if not dot or not payload or not signature or len(token) > 1024 or not token.isascii():
+        raise LinkError("malformed")  # (compare_digest refuses non-ASCII text: never let it raise)
     expected = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
     if not hmac.compare_digest(expected, signature):
         raise LinkError("signature")
