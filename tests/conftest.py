@@ -147,6 +147,7 @@ def service_settings_for(workdir: Path) -> dict[str, dict[str, object]]:
     return {
         **TEST_SERVICE_SETTINGS,
         "files": {"storage_url": f"file://{workdir / 'files'}", "url_key_path": workdir / "keys" / "files-url-key"},
+        "exchange": {"storage_dir": workdir / "exchange", "batch_rows": 40},
     }
 
 

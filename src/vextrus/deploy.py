@@ -296,8 +296,10 @@ def _vextrus_container(item: Component, everything: Sequence[Component]) -> dict
                 depends[other.name] = {"condition": "service_healthy"}
         depends[FEDERATION] = {"condition": "service_healthy"}
     container["depends_on"] = depends
+    # What a service keeps on its own disk (file storage, import uploads) lives under /app/var.
+    container["volumes"] = [f"{item.name}-data:/app/var"]
     if item.issues_tokens:
-        container["volumes"] = [f"auth-keys:{KEYS_DIR}"]
+        container["volumes"].append(f"auth-keys:{KEYS_DIR}")
     if not item.registered:
         # Not in the registry yet: `vextrus serve gateway` would stop at once. Start it on purpose
         # with `docker compose --profile gateway up` once the gateway service has landed (issue #7).
@@ -480,6 +482,7 @@ def compose(registry: Registry) -> dict[str, Any]:
     if any(item.is_gateway for item in everything):
         services[FEDERATION] = _federation_container(everything)
     volumes = ["postgres-data", "redis-data", "kafka-data", "prometheus-data", "grafana-data"]
+    volumes += [f"{item.name}-data" for item in everything]
     if any(item.issues_tokens for item in everything):
         volumes.append("auth-keys")
     return {"name": "vextrus", "services": services, "volumes": {name: {} for name in volumes}}

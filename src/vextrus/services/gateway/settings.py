@@ -49,9 +49,12 @@ class GatewaySettings(ServiceSettings):
     rate_limit_tenant_per_second: float = Field(default=500.0, ge=0)
     rate_limit_tenant_burst: int = Field(default=1000, ge=1)
 
-    # Request bodies: the default limit and larger ones per route key, e.g. {"/api/v1/files": 1073741824}.
+    # Request bodies: the default limit and larger ones per route key. Uploads of files and of import
+    # files get room by default; those services enforce their own, finer limits (per tenant, per kind).
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    body_limits: dict[str, int] = Field(default_factory=dict)
+    body_limits: dict[str, int] = Field(
+        default_factory=lambda: {"/api/v1/files": 1024 * 1024 * 1024, "/api/v1/exchange": 100 * 1024 * 1024}
+    )
     # Client headers removed before anything else sees the request (x-vextrus-* always are).
     strip_headers: list[str] = Field(default_factory=lambda: list(DEFAULT_STRIPPED_HEADERS))
 

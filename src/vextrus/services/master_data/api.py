@@ -18,7 +18,7 @@ from vextrus.kit.errors import invalid_field
 from vextrus.kit.pagination import Page, PageRequest, page_request
 from vextrus.kit.security import require
 from vextrus.kit.tenancy import Principal
-from vextrus.services.master_data import accounts, metrics, parties, products, service
+from vextrus.services.master_data import accounts, bulk, metrics, parties, products, service
 from vextrus.services.master_data.repository import Filters, search_phone
 from vextrus.services.master_data.schemas import (
     AccountCreate,
@@ -598,3 +598,34 @@ async def create_unit(
 @router.get("/currencies", response_model=list[CurrencyOut], summary="Currencies (BDT is the base)")
 async def list_currencies(principal: Principal = require("master-data.currency.read")) -> list[CurrencyOut]:
     return products.list_currencies()
+
+
+# --- bulk import (upsert by code; used by the import-export service) -------------------------------
+
+
+_IMPORT_DESCRIPTION = (
+    "Validate (`dry_run`) or upsert by code up to 1,000 rows shaped like the create body, with the same rules "
+    "as `POST` and `PATCH`; each row answers `created`, `updated` (with the changed fields), `unchanged` or "
+    "`invalid` (with its errors). Valid rows commit together; invalid rows change nothing."
+)
+
+
+def _import_route(path: str, key: str) -> None:
+    """``POST /{path}/import`` for one entity, guarded by its write permission."""
+
+    async def import_rows(
+        body: bulk.ImportRequest,
+        session: SessionDep,
+        request: Request,
+        principal: Principal = require(f"master-data.{key}.write"),
+    ) -> bulk.ImportResult:
+        return await bulk.import_records(_actor(request, session, principal), key, body)
+
+    import_rows.__name__ = f"import_{path}"
+    router.post(
+        f"/{path}/import", response_model=bulk.ImportResult, summary=f"Import {path}", description=_IMPORT_DESCRIPTION
+    )(import_rows)
+
+
+for _path, _key in bulk.ENTITY_PATHS.items():
+    _import_route(_path, _key)
