@@ -17,6 +17,7 @@ from vextrus.kit.service import SeedContext
 from vextrus.kit.tenancy import acting_as
 from vextrus.services.rules import evaluation, service
 from vextrus.services.rules.engine import rules_runtime
+from vextrus.services.rules.models import Evaluation
 from vextrus.services.rules.repository import EvaluationRepository, RuleRepository
 from vextrus.services.rules.schemas import EvaluateRequest, VersionCreate
 from vextrus.services.rules.templates import templates
@@ -90,8 +91,10 @@ async def seed(ctx: SeedContext) -> None:
             async with ctx.runtime.database.transaction() as session:
                 await service.install_templates(session, rules, actor=admin.id)
             async with ctx.runtime.database.transaction() as session:
-                if await EvaluationRepository(session).first() is None:
-                    for user, key, context, reference in SAMPLE_DECISIONS.get(tenant.slug, []):
+                history = EvaluationRepository(session)
+                for user, key, context, reference in SAMPLE_DECISIONS.get(tenant.slug, []):
+                    # once per decision (other services' seeds evaluate rules in these tenants too)
+                    if await history.first(Evaluation.rule_key == key, Evaluation.reference == reference) is None:
                         request = EvaluateRequest(context=context, reference=reference)
                         await evaluation.evaluate(session, rules, key, request, actor=demo_id("user", user))
             if tenant.slug != "meghna-group":
