@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vextrus.kit.models import PlatformBase, UTCDateTime, new_id, utcnow
@@ -22,7 +22,25 @@ class OutboxEvent(PlatformBase):
     """
 
     __tablename__ = "platform_outbox"
-    __table_args__ = (Index("ix_platform_outbox_due", "status", "service", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_platform_outbox_due", "status", "service", "next_attempt_at"),
+        # the relay's claim: oldest pending first, and "an earlier pending row of the same key"
+        Index(
+            "ix_platform_outbox_pending_order",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_platform_outbox_pending_key",
+            "service",
+            "key",
+            "created_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=new_id)
     service: Mapped[str] = mapped_column(String(64))
