@@ -5,6 +5,8 @@ Resolvers get a :class:`GraphQLContext`: ``ctx.require("perm")`` checks a permis
 ``async with ctx.transaction() as session`` runs one atomic unit (one per mutation field).
 ``AppError`` reaches clients with its code and status in ``extensions``; any other exception is
 masked. Depth, token and alias limits always apply; introspection is off in production.
+Sensitive fields (cost price, salary) are declared ``field: T | None = sensitive("perm")``: null
+for a caller without that permission, whoever may read the rest of the object.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.fastapi import BaseContext, GraphQLRouter
+from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.tools import merge_types
 
 from vextrus.kit.errors import AppError, Language, negotiate_language
@@ -35,6 +38,27 @@ from vextrus.kit.settings import Settings
 from vextrus.kit.tenancy import Principal, bind_principal
 
 FEDERATION_VERSION = "2.11"
+
+
+class HasPermission(BasePermission):
+    """Field level: the caller holds one of ``permissions`` (see :func:`sensitive`)."""
+
+    message = "Permission denied"
+
+    def __init__(self, *permissions: str) -> None:
+        self.permissions = permissions
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        principal = getattr(info.context, "principal", None)
+        return isinstance(principal, Principal) and any(principal.has(item) for item in self.permissions)
+
+
+def sensitive(*permissions: str) -> Any:
+    """A nullable field only callers holding one of ``permissions`` see; for the others it is null
+    (no error, so a list of objects still loads). No schema directive: subgraphs must compose."""
+    return strawberry.field(
+        extensions=[PermissionExtension([HasPermission(*permissions)], use_directives=False, fail_silently=True)]
+    )
 
 
 class GraphQLContext(BaseContext):

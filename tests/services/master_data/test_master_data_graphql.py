@@ -144,3 +144,47 @@ async def test_permissions_and_other_tenants(platform, client, tenant) -> None:
     assert garbage["errors"][0]["extensions"]["code"] == "not_found"
     anonymous = await gql(client, {}, "query($id: ID!) { customer(id: $id) { code } }", id=ids["Customer"])
     assert anonymous["errors"][0]["extensions"]["code"] == "unauthorized"
+
+
+async def test_cost_price_is_null_without_the_cost_permission_in_rest_and_graphql(platform, client, tenant) -> None:
+    """A sensitive field: readers see a product's purchase (cost) price only with
+    master-data.product.cost.read (or the write permission that sets prices)."""
+    created = await client.post(
+        "/api/v1/products",
+        json={
+            "code": "MAT-CEM",
+            "name": "Portland cement",
+            "category": "cement",
+            "unit": "bag",
+            "purchase_price": "510",
+            "sale_price": "560",
+        },
+        headers=platform.headers(tenant),
+    )
+    assert created.status_code == 201, created.text
+    product_id = created.json()["id"]
+    query = """
+      query($id: ID!) {
+        product(id: $id) { code purchasePrice salePrice }
+        products(q: "MAT-CEM") { items { purchasePrice } }
+      }
+    """
+    cases = {
+        ("master-data.product.read",): None,
+        ("master-data.product.read", "master-data.product.cost.read"): "510.00",
+        ("master-data.product.read", "master-data.product.write"): "510.00",
+    }
+    for permissions, expected in cases.items():
+        headers = platform.headers(tenant, permissions)
+        one = (await client.get(f"/api/v1/products/{product_id}", headers=headers)).json()
+        listed = (await client.get("/api/v1/products", params={"q": "MAT-CEM"}, headers=headers)).json()["items"]
+        assert (one["purchase_price"], one["sale_price"]) == (expected, "560.00"), permissions
+        assert [item["purchase_price"] for item in listed] == [expected], permissions
+        body = await gql(client, headers, query, id=product_id)
+        assert "errors" not in body, body
+        graph = body["data"]
+        assert (graph["product"]["purchasePrice"], graph["product"]["salePrice"]) == (
+            None if expected is None else "510.00",
+            "560.00",
+        ), permissions
+        assert [item["purchasePrice"] for item in graph["products"]["items"]] == [graph["product"]["purchasePrice"]]

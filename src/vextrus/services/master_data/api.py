@@ -65,6 +65,7 @@ PERMISSIONS = {
     "master-data.vendor.approve": "Approve, blacklist and reinstate vendors",
     "master-data.product.read": "Read and search products and services",
     "master-data.product.write": "Create and change products and services (prices included)",
+    "master-data.product.cost.read": "See products' purchase (cost) prices; readers without it get null",
     "master-data.product.delete": "Delete and restore products and services",
     "master-data.account.read": "Read the chart of accounts",
     "master-data.account.write": "Create and change accounts; install the Bangladesh template",
@@ -411,7 +412,10 @@ async def list_products(
         include_deleted=include_deleted,
         equals=(("type", type), ("category", category), ("status", status)),
     )
-    return await service.list_records(session, "product", page, filters)
+    result = await service.list_records(session, "product", page, filters)
+    if not products.sees_cost(principal):
+        result.items = [item.model_copy(update={"purchase_price": None}) for item in result.items]
+    return result
 
 
 @router.post("/products", response_model=ProductOut, status_code=201, summary="Create a product or service")
@@ -430,7 +434,10 @@ async def create_product(
 async def get_product(
     product_id: uuid.UUID, request: Request, principal: Principal = require("master-data.product.read")
 ) -> Response:
-    return _record_response(await service.read(_cache(request), _session_scope(request), "product", product_id))
+    product = await service.read(_cache(request), _session_scope(request), "product", product_id)
+    if not products.sees_cost(principal):
+        product = {**product, "purchase_price": None}
+    return _record_response(product)
 
 
 @router.get("/products/{product_id}/convert", response_model=ConversionOut, summary="Convert a quantity between units")

@@ -18,10 +18,11 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from vextrus.kit.errors import not_found
-from vextrus.kit.graphql import GraphQLContext
+from vextrus.kit.graphql import GraphQLContext, sensitive
 from vextrus.kit.pagination import MAX_LIMIT, PageRequest
 from vextrus.services.master_data import accounts as chart
 from vextrus.services.master_data import parties, service
+from vextrus.services.master_data.products import COST_PERMISSIONS
 from vextrus.services.master_data.repository import Filters
 from vextrus.services.master_data.schemas import ApprovalAction
 
@@ -165,7 +166,7 @@ class Product:
     vat_rate_code: str
     vat_exempt: bool
     sd_rate: Decimal
-    purchase_price: Decimal | None
+    purchase_price: Decimal | None = sensitive(*COST_PERMISSIONS)
     sale_price: Decimal | None
     currency: str
     purchase_account_id: strawberry.ID | None

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vextrus import bd
 from vextrus.kit.errors import AppError, FieldError
 from vextrus.kit.events import record_event
+from vextrus.kit.tenancy import Principal
 from vextrus.services.master_data import events, rules
 from vextrus.services.master_data.catalogue import (
     BASE_CURRENCY,
@@ -323,3 +324,11 @@ async def convert_quantity(
     return ConversionOut(
         product_id=row.id, quantity=quantity, from_unit=from_unit, to_unit=to_unit, result=rules.plain_decimal(result)
     )
+
+
+COST_PERMISSIONS = ("master-data.product.cost.read", "master-data.product.write")
+"""Who sees a product's purchase (cost) price: holders of the cost permission, and those who set prices."""
+
+
+def sees_cost(principal: Principal) -> bool:
+    return any(principal.has(permission) for permission in COST_PERMISSIONS)
