@@ -3,6 +3,9 @@ activation, password change and the reset flow delivered by an outbox event."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+
 import pytest
 from tests.services.auth.conftest import BASE, PASSWORD, outbox_events, sign_in, unique
 
@@ -208,3 +211,79 @@ async def test_the_password_policy_applies_to_every_new_password(platform, sign_
     )
     assert response.status_code == 422
     assert code in {item["code"] for item in response.json()["errors"]}
+
+
+async def _holders(platform, account, query: str) -> list[str]:
+    """Every user id of ``GET /users?<query>``, paging one user at a time (keyset pagination)."""
+    found: list[str] = []
+    cursor: str | None = None
+    while True:
+        url = f"{BASE}/users?limit=1&{query}" + (f"&cursor={cursor}" if cursor else "")
+        response = await platform.client.get(url, headers=account.headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        found.extend(item["id"] for item in body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return found
+
+
+async def test_users_are_listed_by_role(platform, sign_up, add_user, add_company) -> None:
+    account = await sign_up()
+    tenant_wide = await add_user(account, ("accountant",))
+    in_company = await add_user(account, ("viewer",))
+    other_company = await add_company(account, (in_company.user_id,))
+    scoped = await platform.client.post(
+        f"{BASE}/users/{in_company.user_id}/roles",
+        json={"role": "accountant", "company_id": str(other_company)},
+        headers=account.headers,
+    )
+    assert scoped.status_code == 201, scoped.text
+    expiring = await add_user(account)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+    assigned = await platform.client.post(
+        f"{BASE}/users/{expiring.user_id}/roles",
+        json={"role": "accountant", "expires_at": expires.isoformat()},
+        headers=account.headers,
+    )
+    assert assigned.status_code == 201, assigned.text
+    await add_user(account, ("viewer",))
+    stranger = await sign_up()  # another organisation's accountant is never listed
+    await add_user(stranger, ("accountant",))
+
+    accountants = {str(tenant_wide.user_id), str(in_company.user_id), str(expiring.user_id)}
+    assert sorted(await _holders(platform, account, "role=accountant")) == sorted(accountants)
+    # In the first company: the tenant-wide holders only (the other's assignment is scoped elsewhere).
+    in_first = await _holders(platform, account, f"role=accountant&company_id={account.company_id}")
+    assert sorted(in_first) == sorted([str(tenant_wide.user_id), str(expiring.user_id)])
+    assert sorted(await _holders(platform, account, f"role=accountant&company_id={other_company}")) == sorted(
+        accountants
+    )
+    assert await _holders(platform, account, "role=accountant&status=invited") == []
+    assert await _holders(platform, account, "role=site-engineer") == []  # a role nobody holds
+    assert await _holders(platform, account, "role=no-such-role") == []  # well-formed, unknown: empty
+    assert await _holders(platform, account, "role=tenant-admin") == [str(account.user_id)]
+
+    await asyncio.sleep(max(0.0, (expires - dt.datetime.now(dt.UTC)).total_seconds()) + 0.1)
+    assert sorted(await _holders(platform, account, "role=accountant")) == sorted(
+        [str(tenant_wide.user_id), str(in_company.user_id)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("role=Accountant", "query.role"),
+        ("role=a", "query.role"),
+        ("role=acc%20ountant", "query.role"),
+        ("role=" + "a" * 65, "query.role"),
+        ("role=accountant&company_id=not-a-uuid", "query.company_id"),
+        ("company_id=3f1c9a52-7d1e-4b8a-9c0e-2a6b5d4e8f10", "query.company_id"),
+    ],
+)
+async def test_the_role_filter_is_checked(platform, sign_up, query: str, field: str) -> None:
+    account = await sign_up()
+    response = await platform.client.get(f"{BASE}/users?{query}", headers=account.headers)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [error["field"] for error in response.json()["errors"]] == [field]

@@ -95,6 +95,7 @@ async def notify(
             "retry_base_seconds": 0.1,
             "retry_max_seconds": 0.4,
             "max_attempts": 3,
+            "role_fan_out_max_users": 3,  # small: the cap is reached with four holders
         },
     }
     app = build_app(SERVICES, make_settings(app_url, workdir), service_settings=settings)

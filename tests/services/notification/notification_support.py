@@ -21,7 +21,9 @@ import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI
+from sqlalchemy import select
 
+from vextrus.kit.events.models import OutboxEvent
 from vextrus.kit.runtime import Runtime
 from vextrus.kit.tenancy import Principal
 
@@ -244,6 +246,25 @@ class Notify:
         assert response.status_code == 201, response.text
         return uuid.UUID(response.json()["id"])
 
+    async def member(
+        self, tenant: uuid.UUID, email_address: str, full_name: str, *roles: str, **extra: Any
+    ) -> uuid.UUID:
+        """An active user holding ``roles``: invited, then the invitation accepted with the token
+        the auth service put in its ``auth.user.invited`` event."""
+        user_id = await self.invite(tenant, email_address, full_name, roles=list(roles), **extra)
+        async with self.runtime.database.transaction() as session:
+            rows = (
+                await session.execute(select(OutboxEvent).where(OutboxEvent.topic == "auth.user.invited"))
+            ).scalars()
+            envelopes = [json.loads(row.envelope) for row in rows]
+        [invited] = [item for item in envelopes if item["data"].get("user_id") == str(user_id)]
+        accepted = await self.client.post(
+            f"{AUTH}/invitations/accept",
+            json={"token": invited["data"]["invitation_token"], "password": "Correct-Horse-9"},
+        )
+        assert accepted.status_code == 204, accepted.text
+        return user_id
+
     async def send(self, tenant: uuid.UUID, body: dict[str, Any], **headers: str) -> httpx.Response:
         return await self.client.post(
             BASE, json=body, headers={**self.headers(tenant, ("notification.notification.send",)), **headers}
@@ -265,7 +286,8 @@ class Notify:
         seconds: float = 10.0,
     ) -> dict[str, Any]:
         """The notification once ``done`` holds (default: every delivery sent or failed)."""
-        check = done or (lambda body: all(item["status"] in ("sent", "failed") for item in body["deliveries"]))
+        finished = ("sent", "failed", "expanded")
+        check = done or (lambda body: all(item["status"] in finished for item in body["deliveries"]))
         deadline = asyncio.get_running_loop().time() + seconds
         while True:
             body = await self.notification(tenant, notification_id)

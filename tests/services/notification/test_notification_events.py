@@ -12,7 +12,7 @@ from notification_support import AUTH, BASE, Notify
 
 from vextrus.kit.events.consumers import DeliveryContext
 from vextrus.kit.events.envelope import Envelope
-from vextrus.services.notification.events import INVOICE_CONSUMER
+from vextrus.services.notification.events import INVOICE_CONSUMER, TASK_ASSIGNED_CONSUMER
 
 WORKFLOWS = "/api/v1/workflows"
 
@@ -127,18 +127,134 @@ async def test_a_task_for_a_person_reaches_their_inbox_and_mail_then_its_breach_
     assert (await _inbox(notify, tenant, engineer))["unread"] == 2
 
 
-async def test_a_task_for_a_role_is_in_the_inbox_of_whoever_holds_it(notify: Notify) -> None:
+async def test_a_task_for_a_role_reaches_each_active_holder_by_their_preferences(notify: Notify) -> None:
     slug = f"karna-{uuid.uuid4().hex[:6]}"
     tenant, _admin = await notify.signup(slug, f"admin-{slug}@meghna.com.bd")
-    await _start_process(
-        notify, tenant, "pour-check", _task_definition({"type": "role", "role": "site-engineer"}), "POUR-17"
+    rafiq_mail, sumaiya_mail = f"rafiq-{slug}@meghna.com.bd", f"sumaiya-{slug}@meghna.com.bd"
+    # defaults: in-app and e-mail (and SMS for a breach)
+    rafiq = await notify.member(tenant, rafiq_mail, "Rafiqul Islam", "site-engineer", phone="01819123456")
+    sumaiya = await notify.member(tenant, sumaiya_mail, "Sumaiya Khatun", "site-engineer")
+    in_app_only = await notify.client.put(
+        f"{BASE}/preferences/me",
+        json={"channels": ["in_app"], "language": "bn"},
+        headers=notify.headers(tenant, ("notification.self.manage",), subject=sumaiya),
     )
+    assert in_app_only.status_code == 200, in_app_only.text
+    invited_mail = f"tanvir-{slug}@meghna.com.bd"  # holds the role but never accepted: not told
+    await notify.invite(tenant, invited_mail, "Tanvir Hasan", roles=["site-engineer"])
+    accountant_mail = f"nasrin-{slug}@meghna.com.bd"
+    await notify.member(tenant, accountant_mail, "Nasrin Sultana", "accountant")
+    spec = _task_definition({"type": "role", "role": "site-engineer"}, sla_hours=0.0003)
+    await _start_process(notify, tenant, "pour-check", spec, "POUR-17")
+
+    [assigned] = await notify.notifications_of(tenant, "workflow.task.assigned")
+    body = await notify.settle(tenant, assigned["id"], done=lambda b: len(b["deliveries"]) == 4)
+    body = await notify.settle(tenant, assigned["id"])
+    shown = {(d["channel"], d["user_id"], d["role"], d["status"]) for d in body["deliveries"]}
+    assert shown == {
+        ("in_app", None, "site-engineer", "expanded"),  # the role's delivery, expanded into its holders
+        ("in_app", str(rafiq), "site-engineer", "sent"),
+        ("email", str(rafiq), "site-engineer", "sent"),
+        ("in_app", str(sumaiya), "site-engineer", "sent"),
+    }
+    assert all(d["error_reason"] is None for d in body["deliveries"])
+    [message] = notify.mailbox.to(rafiq_mail)
+    assert message["Subject"] == "Action needed: site-report POUR-17"
+    assert "Dear Rafiqul Islam" in message.get_content()
+    assert notify.mailbox.to(sumaiya_mail) == []
+    assert notify.mailbox.to(invited_mail) == []
+    assert notify.mailbox.to(accountant_mail) == []
+
+    # each holder has an item of their own (read by one, still unread for the other), no shared copy
+    rafiq_inbox = await _inbox(notify, tenant, rafiq, roles=("site-engineer",))
+    assert [item["title"] for item in rafiq_inbox["items"]] == ["Approval needed: POUR-17"]
+    sumaiya_inbox = await _inbox(notify, tenant, sumaiya, roles=("site-engineer",))
+    assert [item["title"] for item in sumaiya_inbox["items"]] == ["অনুমোদন প্রয়োজন: POUR-17"]
+    read = await notify.client.post(
+        f"{BASE}/inbox/{rafiq_inbox['items'][0]['id']}/read",
+        headers=notify.headers(tenant, ("notification.inbox.read",), subject=rafiq, roles=("site-engineer",)),
+    )
+    assert read.status_code == 200, read.text
+    assert (await _inbox(notify, tenant, rafiq, roles=("site-engineer",)))["unread"] == 0
+    assert (await _inbox(notify, tenant, sumaiya, roles=("site-engineer",)))["unread"] == 1
+    assert (await _inbox(notify, tenant, uuid.uuid4(), roles=("site-engineer",)))["items"] == []
+
+    # the same event again (an operator's re-drive past the consumer inbox) adds nobody twice
+    replay = DeliveryContext(key="k", tenant_id=tenant, traceparent=None, source="test", bypass_inbox=frozenset("*"))
+    envelope = Envelope(
+        id=assigned["event_id"],
+        source="/vextrus/workflow",
+        type="workflow.task.assigned",
+        tenantid=tenant,
+        data=body["data"],
+    )
+    assert await notify.runtime.dispatcher.deliver(TASK_ASSIGNED_CONSUMER, envelope, replay)
+    await notify.runtime.dispatcher.deliver(TASK_ASSIGNED_CONSUMER, envelope, replay)
+    again = await notify.notification(tenant, assigned["id"])
+    assert len(again["deliveries"]) == 4
+    assert len(notify.mailbox.to(rafiq_mail)) == 1
+
+    await asyncio.sleep(1.2)  # past the SLA: the breach goes to the role's holders too
+    swept = await notify.client.post(f"{WORKFLOWS}/sla/sweep", headers=notify.headers(tenant, ("workflow.sla.sweep",)))
+    assert swept.status_code == 200, swept.text
+    [breached] = await notify.notifications_of(tenant, "workflow.sla.breached")
+    body = await notify.settle(tenant, breached["id"], done=lambda b: len(b["deliveries"]) == 5)
+    body = await notify.settle(tenant, breached["id"])
+    assert {(d["channel"], d["user_id"], d["status"]) for d in body["deliveries"]} == {
+        ("in_app", None, "expanded"),
+        ("in_app", str(rafiq), "sent"),
+        ("email", str(rafiq), "sent"),
+        ("sms", str(rafiq), "sent"),
+        ("in_app", str(sumaiya), "sent"),
+    }
+    assert [item["message"] for item in notify.sms.to("8801819123456")] == [
+        "Vextrus: task review of POUR-17 is overdue."
+    ]
+    assert len(notify.mailbox.to(rafiq_mail)) == 2
+    assert (await _inbox(notify, tenant, sumaiya, roles=("site-engineer",)))["unread"] == 2
+
+
+async def test_a_task_for_a_role_nobody_holds_waits_in_the_role_inbox(notify: Notify) -> None:
+    slug = f"jamuna-{uuid.uuid4().hex[:6]}"
+    tenant, _admin = await notify.signup(slug, f"admin-{slug}@meghna.com.bd")
+    await _start_process(notify, tenant, "qs-check", _task_definition({"type": "role", "role": "hr-manager"}), "BOQ-9")
     [assigned] = await notify.notifications_of(tenant, "workflow.task.assigned")
     body = await notify.settle(tenant, assigned["id"])
-    assert [(d["channel"], d["role"], d["status"]) for d in body["deliveries"]] == [("in_app", "site-engineer", "sent")]
-    holder = await _inbox(notify, tenant, uuid.uuid4(), roles=("site-engineer",))
-    assert [item["title"] for item in holder["items"]] == ["Approval needed: POUR-17"]
+    assert [(d["channel"], d["role"], d["status"]) for d in body["deliveries"]] == [("in_app", "hr-manager", "sent")]
+    holder = await _inbox(notify, tenant, uuid.uuid4(), roles=("hr-manager",))  # whoever gets the role later
+    assert [item["title"] for item in holder["items"]] == ["Approval needed: BOQ-9"]
+    assert holder["items"][0]["role"] == "hr-manager"
     assert (await _inbox(notify, tenant, uuid.uuid4(), roles=("accountant",)))["items"] == []
+
+
+async def test_the_fan_out_to_a_role_is_capped_and_says_so(notify: Notify) -> None:
+    slug = f"surma-{uuid.uuid4().hex[:6]}"
+    tenant, _admin = await notify.signup(slug, f"admin-{slug}@meghna.com.bd")
+    holders = [
+        await notify.member(
+            tenant, f"store{index}-{slug}@meghna.com.bd", f"Store Keeper {index}", "procurement-officer"
+        )
+        for index in range(4)
+    ]  # the tests' cap (role_fan_out_max_users) is 3
+    await _start_process(
+        notify,
+        tenant,
+        "grn-check",
+        _task_definition({"type": "role", "role": "procurement-officer"}),
+        "GRN-2025-26-0007",
+    )
+    [assigned] = await notify.notifications_of(tenant, "workflow.task.assigned")
+    body = await notify.settle(tenant, assigned["id"], done=lambda b: len(b["deliveries"]) > 1)
+    body = await notify.settle(tenant, assigned["id"])
+    [role] = [d for d in body["deliveries"] if d["user_id"] is None]
+    assert (role["status"], role["error_reason"]) == ("expanded", "fan_out_capped")
+    assert "more than 3" in role["error_detail"]
+    told = {d["user_id"] for d in body["deliveries"] if d["user_id"] is not None}
+    assert len(told) == 3
+    assert told < {str(user) for user in holders}
+    assert {d["status"] for d in body["deliveries"] if d["user_id"] is not None} == {"sent"}
+    mailed = [user for index, user in enumerate(holders) if notify.mailbox.to(f"store{index}-{slug}@meghna.com.bd")]
+    assert {str(user) for user in mailed} == told
 
 
 async def test_a_posted_invoice_is_mailed_to_the_customer_with_the_mushak_pdf(notify: Notify) -> None:

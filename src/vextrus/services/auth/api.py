@@ -17,7 +17,8 @@ from vextrus.kit.tenancy import Principal
 from vextrus.services.auth import account, apikeys, login, roles, users
 from vextrus.services.auth.core import Auth, ClientInfo
 from vextrus.services.auth.events import SIGNING_KEY_ROTATED, SigningKeyRotated
-from vextrus.services.auth.rbac import permission_catalogue
+from vextrus.services.auth.models import ROLE_KEY_LENGTH
+from vextrus.services.auth.rbac import ROLE_KEY_PATTERN, permission_catalogue
 from vextrus.services.auth.repository import UserRepository
 from vextrus.services.auth.schemas import (
     Accepted,
@@ -231,9 +232,22 @@ async def list_users(
     session: SessionDep,
     page: Annotated[PageRequest, Depends(page_request)],
     status: Annotated[Literal["invited", "active", "deactivated"] | None, Query()] = None,
+    role: Annotated[
+        str | None,
+        Query(
+            min_length=2,
+            max_length=ROLE_KEY_LENGTH,
+            pattern=ROLE_KEY_PATTERN,
+            description="Only users holding this role key now (an assignment not expired)",
+        ),
+    ] = None,
+    company_id: Annotated[
+        uuid.UUID | None,
+        Query(description="With role: only tenant-wide assignments and those in this company"),
+    ] = None,
     principal: Principal = require("auth.user.read"),
 ) -> Page[UserOut]:
-    return await users.list_users(session, page, status)
+    return await users.list_users(session, page, status, role, company_id)
 
 
 @router.post("/users/invite", response_model=UserOut, status_code=201, summary="Invite a user (e-mailed a link)")

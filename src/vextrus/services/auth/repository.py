@@ -12,9 +12,10 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vextrus.kit.models import utcnow
 from vextrus.kit.pagination import Page, PageRequest, paginate
 from vextrus.kit.repository import TenantRepository
 from vextrus.services.auth.models import (
@@ -42,10 +43,38 @@ class UserRepository(TenantRepository[User]):
             return {}
         return {user.id: user for user in await self.all(User.id.in_(ids))}
 
-    async def page(self, page: PageRequest, status: str | None = None) -> Page[User]:
+    async def page(
+        self,
+        page: PageRequest,
+        status: str | None = None,
+        *,
+        role: str | None = None,
+        company_id: uuid.UUID | None = None,
+        now: dt.datetime | None = None,
+    ) -> Page[User]:
+        """Users page by page; ``role``: only those holding that role key now (an assignment not
+        expired at ``now``), tenant-wide or — with ``company_id`` — tenant-wide or in that company.
+        Every table of the sub-query is filtered by tenant explicitly (SQLite has no RLS)."""
         statement = self.select()
         if status is not None:
             statement = statement.where(User.status == status)
+        if role is not None:
+            tenant = self.tenant_id
+            holders = (
+                select(RoleAssignment.user_id)
+                .join(Role, Role.id == RoleAssignment.role_id)
+                .where(
+                    RoleAssignment.tenant_id == tenant,
+                    Role.tenant_id == tenant,
+                    Role.key == role,
+                    or_(RoleAssignment.expires_at.is_(None), RoleAssignment.expires_at > (now or utcnow())),
+                )
+            )
+            if company_id is not None:
+                holders = holders.where(
+                    or_(RoleAssignment.company_id.is_(None), RoleAssignment.company_id == company_id)
+                )
+            statement = statement.where(User.id.in_(holders))
         return await paginate(self.session, statement, [User.created_at, User.id], page, lambda row: row)
 
 

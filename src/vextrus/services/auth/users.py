@@ -121,8 +121,23 @@ async def user_or_404(session: AsyncSession, user_id: uuid.UUID) -> User:
     return user
 
 
-async def list_users(session: AsyncSession, page: PageRequest, status: str | None) -> Page[UserOut]:
-    users = await UserRepository(session).page(page, status)
+async def list_users(
+    session: AsyncSession,
+    page: PageRequest,
+    status: str | None,
+    role: str | None = None,
+    company_id: uuid.UUID | None = None,
+) -> Page[UserOut]:
+    """The tenant's users; ``role``: those holding that role now (``company_id``: tenant-wide or
+    in that company). A well-formed key no role has gives an empty page."""
+    if company_id is not None and role is None:
+        raise invalid_field(
+            "query.company_id",
+            "company_id narrows a role filter: give role too",
+            "company_id কেবল role-এর সাথে দেওয়া যায়",
+            "requires_role",
+        )
+    users = await UserRepository(session).page(page, status, role=role, company_id=company_id)
     credentials = await CredentialRepository(session).of_users([user.id for user in users.items])
     return Page[UserOut](
         items=[user_out(user, credentials.get(user.id)) for user in users.items], next_cursor=users.next_cursor

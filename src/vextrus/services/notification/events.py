@@ -142,10 +142,11 @@ def _assignee(user_id: uuid.UUID | None, role: str | None) -> Recipient | None:
 
 
 INVOICE_CONSUMER = Consumer("finance.invoice.posted", on_invoice_posted, "notification.invoice-posted")
+TASK_ASSIGNED_CONSUMER = Consumer("workflow.task.assigned", on_task_assigned, "notification.task-assigned")
 
 PUBLISHES: tuple[Topic, ...] = ()
 HANDLERS: tuple[Consumer, ...] = (
-    Consumer("workflow.task.assigned", on_task_assigned, "notification.task-assigned"),
+    TASK_ASSIGNED_CONSUMER,
     Consumer("workflow.sla.breached", on_sla_breached, "notification.sla-breached"),
     Consumer("auth.password.reset_requested", on_password_reset, "notification.password-reset"),
     INVOICE_CONSUMER,

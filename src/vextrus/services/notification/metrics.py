@@ -21,3 +21,14 @@ DELIVERY_SECONDS = histogram(
     ["channel"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
+ROLE_FAN_OUT_USERS = histogram(
+    "notification_role_fan_out_users",
+    "Users a role's workflow notification was expanded into (one expansion per role delivery)",
+    [],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000),
+)
+ROLE_FAN_OUT_CAPPED = counter(
+    "notification_role_fan_out_capped_total",
+    "Role expansions cut at role_fan_out_max_users (more users hold the role than are told)",
+    [],
+)

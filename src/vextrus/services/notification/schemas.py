@@ -14,7 +14,7 @@ from vextrus.services.notification.rules import parse_hhmm
 from vextrus.services.notification.templates import Channel, Language
 
 EVENT_PATTERN = r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9_-]*){1,3}$"
-Status = Literal["pending", "deferred", "digest", "sending", "retrying", "sent", "failed"]
+Status = Literal["pending", "deferred", "digest", "sending", "retrying", "sent", "failed", "expanded"]
 Event = Annotated[str, Field(min_length=3, max_length=100, pattern=EVENT_PATTERN)]
 Role = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9-]*$")]
 

@@ -118,46 +118,99 @@ async def intake(session: AsyncSession, request: Request, now: dt.datetime | Non
     preferences = PreferenceRepository(session)
     deliveries = DeliveryRepository(session)
     for recipient in request.recipients:
-        rows: list[tuple[str, str | None]] = []  # (channel, address)
-        preference: Preference | None = None
-        if recipient.user_id is not None:
-            preference = await preferences.of_user(recipient.user_id)
-            for channel in _wants(preference, request, default_channels):
-                address = None
-                if channel == "email":
-                    address = recipient.email or (preference.email if preference else None)
-                elif channel == "sms":
-                    address = recipient.phone or (preference.phone if preference else None)
-                rows.append((channel, address))
-        elif recipient.email is not None:
-            rows.append(("email", recipient.email))
-        elif recipient.phone is not None:
-            rows.append(("sms", recipient.phone))
-        elif recipient.role is not None:
-            rows.append(("in_app", None))
-        language = (
-            request.language
-            or (preference.language if preference is not None else None)
-            or _language(recipient.language)
-        )
-        for channel, address in rows:
-            status, due, digest = _schedule(moment, channel, request.priority, preference)
-            deliveries.add(
-                Delivery(
-                    notification_id=notification.id,
-                    channel=channel,
-                    user_id=recipient.user_id,
-                    role=recipient.role,
-                    address=address,
-                    language=language,
-                    status=status,
-                    digest=digest,
-                    attempts=0,
-                    next_attempt_at=due,
-                )
-            )
+        await _add_deliveries(preferences, deliveries, notification.id, recipient, request, default_channels, moment)
     await session.flush()
     return notification, True
+
+
+async def _add_deliveries(
+    preferences: PreferenceRepository,
+    deliveries: DeliveryRepository,
+    notification_id: uuid.UUID,
+    recipient: Recipient,
+    request: Request,
+    default_channels: Sequence[str],
+    moment: dt.datetime,
+) -> int:
+    """One delivery per channel the recipient gets (a user: by their preferences); how many."""
+    rows: list[tuple[str, str | None]] = []  # (channel, address)
+    preference: Preference | None = None
+    if recipient.user_id is not None:
+        preference = await preferences.of_user(recipient.user_id)
+        for channel in _wants(preference, request, default_channels):
+            address = None
+            if channel == "email":
+                address = recipient.email or (preference.email if preference else None)
+            elif channel == "sms":
+                address = recipient.phone or (preference.phone if preference else None)
+            rows.append((channel, address))
+    elif recipient.email is not None:
+        rows.append(("email", recipient.email))
+    elif recipient.phone is not None:
+        rows.append(("sms", recipient.phone))
+    elif recipient.role is not None:
+        rows.append(("in_app", None))
+    language = (
+        request.language or (preference.language if preference is not None else None) or _language(recipient.language)
+    )
+    for channel, address in rows:
+        status, due, digest = _schedule(moment, channel, request.priority, preference)
+        deliveries.add(
+            Delivery(
+                notification_id=notification_id,
+                channel=channel,
+                user_id=recipient.user_id,
+                role=recipient.role,
+                address=address,
+                language=language,
+                status=status,
+                digest=digest,
+                attempts=0,
+                next_attempt_at=due,
+            )
+        )
+    return len(rows)
+
+
+# Events whose role recipient is expanded, when delivered, into the users holding the role.
+ROLE_FAN_OUT_EVENTS = frozenset({"workflow.task.assigned", "workflow.sla.breached"})
+
+
+async def fan_out(
+    session: AsyncSession,
+    notification: Notification,
+    role_delivery: Delivery,
+    holders: Sequence[Recipient],
+    now: dt.datetime | None = None,
+) -> int:
+    """Per-user deliveries of a role's notification, one set per holder (by their own preferences),
+    remembering the role they got it through. Idempotent per notification and user: a holder who
+    already has deliveries of this notification (a repeated expansion) gets none. How many were added."""
+    moment = now or utcnow()
+    deliveries = DeliveryRepository(session)
+    served = {row.user_id for row in await deliveries.of_notification(notification.id) if row.user_id is not None}
+    request = Request(
+        event=notification.event,
+        event_id=notification.event_id,
+        source=notification.source,
+        data={},
+        recipients=(),
+        priority=notification.priority,
+    )
+    spec = tpl.EVENTS.get(notification.event)
+    default_channels: Sequence[str] = spec.channels if spec else ("in_app", "email")
+    preferences = PreferenceRepository(session)
+    added = 0
+    for holder in holders:
+        if holder.user_id is None or holder.user_id in served:
+            continue
+        served.add(holder.user_id)
+        recipient = Recipient(user_id=holder.user_id, role=role_delivery.role, language=holder.language)
+        added += await _add_deliveries(
+            preferences, deliveries, notification.id, recipient, request, default_channels, moment
+        )
+    await session.flush()
+    return added
 
 
 def _language(value: str | None) -> str | None:
@@ -243,7 +296,7 @@ async def notification_out(session: AsyncSession, notification: Notification) ->
 
 
 def delivery_out(row: Delivery) -> DeliveryOut:
-    finished = row.status in ("sent", "failed")
+    finished = row.status in ("sent", "failed", "expanded")
     return DeliveryOut(
         id=row.id,
         channel=cast(Any, row.channel),

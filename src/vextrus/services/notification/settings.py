@@ -54,3 +54,6 @@ class NotificationSettings(ServiceSettings):
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     # Largest template text a tenant may save.
     max_template_chars: int = Field(default=20_000, ge=100, le=200_000)
+    # A workflow task (or its SLA breach) for a role reaches each user holding the role, by their
+    # own preferences: at most this many users (the rest are not told; the role's delivery records it).
+    role_fan_out_max_users: int = Field(default=200, ge=1, le=5000)

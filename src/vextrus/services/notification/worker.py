@@ -50,6 +50,7 @@ from vextrus.services.notification.repository import (
     claim_due,
 )
 from vextrus.services.notification.rules import backoff_seconds
+from vextrus.services.notification.service import ROLE_FAN_OUT_EVENTS, Recipient, fan_out
 from vextrus.services.notification.settings import NotificationSettings
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ log = structlog.get_logger("vextrus.notification.worker")
 SERVICE_SUBJECT = uuid.uuid5(uuid.NAMESPACE_URL, "vextrus:service:notification")
 LOOKUP_PERMISSIONS = frozenset({"auth.user.read"})
 ATTACHMENT_PERMISSIONS = frozenset({"files.file.read", "documents.document.read", "finance.invoice.read"})
+ROLE_PAGE_SIZE = 100  # users per page asked of the auth service when expanding a role
 ATTACHMENT_SERVICES = {"files": "files", "documents": "documents", "finance": "finance"}
 
 
@@ -162,7 +164,10 @@ class DeliveryWorker:
             overrides = await _overrides(session, notification)
             snapshot = _Snapshot.of(row, notification)
         started = time.perf_counter()
+        fans_out = snapshot.user_id is None and snapshot.role is not None and snapshot.event in ROLE_FAN_OUT_EVENTS
         try:
+            if fans_out and await self._fan_out(snapshot):
+                return
             if notification is None:
                 raise DeliveryFailed("notification_missing", "the notification was deleted", transient=False)
             profile = await self._profile(snapshot)
@@ -251,6 +256,64 @@ class DeliveryWorker:
             name=body.get("full_name"),
         )
 
+    async def _fan_out(self, snapshot: _Snapshot) -> bool:
+        """Expand a role's delivery into per-user deliveries of the users holding the role now
+        (active, assignment not expired; paged from the auth service), at most
+        ``role_fan_out_max_users``. False when nobody holds the role: the caller then puts the
+        item in the role's shared inbox, where whoever gets the role later still sees it."""
+        cap = self.settings.role_fan_out_max_users
+        holders, capped = await self._holders(snapshot.tenant_id, snapshot.role or "", cap)  # DeliveryFailed: retried
+        if not holders:
+            return False
+        async with self.runtime.database.transaction() as session:
+            row = await DeliveryRepository(session).get(snapshot.id)
+            notification = await NotificationRepository(session).get(snapshot.notification_id)
+            if row is None or row.status != "sending" or notification is None:
+                return True
+            added = await fan_out(session, notification, row, holders)
+            row.status, row.sent_at, row.lease_until = "expanded", utcnow(), None
+            row.error_reason = "fan_out_capped" if capped else None
+            row.error_detail = (
+                f"role {snapshot.role} has more than {cap} active users: the first {cap} were notified"
+                if capped
+                else None
+            )
+        metrics.ROLE_FAN_OUT_USERS.observe(len(holders))
+        if capped:
+            metrics.ROLE_FAN_OUT_CAPPED.inc()
+            log.warning("role_fan_out_capped", role=snapshot.role, users=len(holders), cap=cap)
+        if added:
+            self.wake()
+        return True
+
+    async def _holders(self, tenant_id: uuid.UUID, role: str, cap: int) -> tuple[list[Recipient], bool]:
+        """The active users holding ``role`` (at most ``cap``) and whether there were more."""
+        principal = Principal(subject=SERVICE_SUBJECT, tenant_id=tenant_id, permissions=LOOKUP_PERMISSIONS)
+        found: list[Recipient] = []
+        cursor: str | None = None
+        while True:
+            params = {"role": role, "status": "active", "limit": str(min(ROLE_PAGE_SIZE, cap + 1 - len(found)))}
+            if cursor is not None:
+                params["cursor"] = cursor
+            try:
+                response = await self.runtime.clients.request(
+                    "auth", "GET", "/api/v1/auth/users", principal=principal, params=params
+                )
+            except AppError as error:
+                raise DeliveryFailed("recipient_lookup", f"auth: {error.code}", transient=True) from None
+            if response.status_code == 422:  # not a role key the auth service accepts: nobody holds it
+                return [], False
+            if response.status_code >= 400:
+                raise DeliveryFailed("recipient_lookup", f"auth answered {response.status_code}", transient=True)
+            body = response.json()
+            for item in body["items"]:
+                found.append(Recipient(user_id=uuid.UUID(item["id"]), language=item.get("preferred_language")))
+            cursor = body.get("next_cursor")
+            if len(found) > cap:
+                return found[:cap], True
+            if cursor is None:
+                return found, False
+
     async def _send(self, snapshot: _Snapshot, profile: Profile | None, messages: list[Message], language: str) -> str:
         message = messages[0]
         if snapshot.channel == "email":
@@ -301,7 +364,7 @@ class DeliveryWorker:
                     notification_id=snapshot.notification_id,
                     delivery_id=snapshot.id,
                     user_id=snapshot.user_id,
-                    role=snapshot.role,
+                    role=snapshot.role if snapshot.user_id is None else None,  # a holder's own item
                     event=snapshot.event,
                     title=message.subject[:500],
                     body=message.body,
