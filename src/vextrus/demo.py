@@ -16,6 +16,12 @@ def demo_id(kind: str, key: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"{kind}:{key}")
 
 
+def demo_record_id(entity: str, tenant_slug: str, code: str) -> uuid.UUID:
+    """The id of a demo master-data record (customer, vendor, product, account) by its code, so other
+    services' seeds can point at it: ``demo_id("master-data:<entity>", "<tenant slug>:<code>")``."""
+    return demo_id(f"master-data:{entity}", f"{tenant_slug}:{code}")
+
+
 @dataclass(frozen=True)
 class DemoCompany:
     key: str

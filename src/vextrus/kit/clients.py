@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from vextrus.kit.errors import AppError
+from vextrus.kit.errors import AppError, FieldError
 from vextrus.kit.tenancy import Principal
 
 if TYPE_CHECKING:
@@ -35,6 +35,32 @@ class _IsolatedASGITransport(httpx.ASGITransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await asyncio.create_task(super().handle_async_request(request))
+
+
+_PROBLEM_KEYS = frozenset(
+    {"type", "title", "status", "code", "detail", "detail_bn", "instance", "errors", "request_id"}
+)
+
+
+def upstream_error(service: str, status: int, body: Any) -> AppError:
+    """Another service's problem+json answer as the caller's :class:`AppError`, unchanged (status,
+    code, details, field errors, extra members); a 502 when the answer is not a problem document."""
+    if not isinstance(body, dict):
+        return AppError(502, "bad_gateway", f"The {service} service answered {status} without a problem document")
+    errors = [
+        FieldError(str(item.get("field", "")), str(item.get("code", "invalid")), str(item.get("reason", "")))
+        for item in body.get("errors") or ()
+        if isinstance(item, dict)
+    ]
+    extra = {key: value for key, value in body.items() if key not in _PROBLEM_KEYS}
+    return AppError(
+        status,
+        str(body.get("code") or "upstream_error"),
+        body.get("detail"),
+        body.get("detail_bn"),
+        errors=errors,
+        extra=extra or None,
+    )
 
 
 class ServiceClients:

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from vextrus.kit.clients import upstream_error
 from vextrus.kit.errors import AppError, FieldError
 from vextrus.kit.tenancy import Principal
 from vextrus.services.finance.rules import DEFAULT_ACCOUNT_CODES
-from vextrus.services.master_data.client import upstream_error
 from vextrus.services.organization.client import service_subject
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ async def _call(
     except ValueError:
         body = None
     if response.status_code >= 400 and response.status_code not in allow:
-        raise upstream_error(response.status_code, body)
+        raise upstream_error(service, response.status_code, body)
     return response.status_code, body
 
 
@@ -283,7 +283,7 @@ async def start_bill_approval(
     )
     body = response.json() if response.content else None
     if response.status_code >= 400 or not isinstance(body, dict):
-        raise upstream_error(response.status_code, body)
+        raise upstream_error("workflow", response.status_code, body)
     return dict(body)
 
 
@@ -319,11 +319,11 @@ async def render_pdf(
     )
     data = response.json() if response.content else None
     if response.status_code >= 400:
-        raise upstream_error(response.status_code, data)
+        raise upstream_error("documents", response.status_code, data)
     file_id = data.get("file_id") if isinstance(data, dict) else None
     if not file_id:
         raise AppError(502, "render_failed", "The documents service returned no file", "ফাইল তৈরি হয়নি")
     content = await runtime.clients.request("files", "GET", f"/api/v1/files/{file_id}/content", principal=principal)
     if content.status_code >= 400:
-        raise upstream_error(content.status_code, content.json() if content.content else None)
+        raise upstream_error("files", content.status_code, content.json() if content.content else None)
     return content.content, content.headers.get("content-type", "application/pdf")

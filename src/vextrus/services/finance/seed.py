@@ -15,11 +15,10 @@ from typing import Any
 
 import structlog
 
-from vextrus.demo import DEMO_TENANTS, DemoTenant
+from vextrus.demo import DEMO_TENANTS, DemoTenant, demo_record_id
 from vextrus.kit.errors import AppError
 from vextrus.kit.service import SeedContext
 from vextrus.kit.tenancy import Principal
-from vextrus.services.master_data.seed import demo_record_id
 
 log = structlog.get_logger("vextrus.finance.seed")
 

@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vextrus.kit.errors import AppError, FieldError
+from vextrus.kit.clients import upstream_error
 from vextrus.kit.tenancy import Principal
 
 if TYPE_CHECKING:
@@ -133,31 +133,6 @@ class AssumedAccount:
     is_group: bool
 
 
-_PROBLEM_KEYS = frozenset(
-    {"type", "title", "status", "code", "detail", "detail_bn", "instance", "errors", "request_id"}
-)
-
-
-def upstream_error(status: int, body: Any) -> AppError:
-    """Master data's problem+json answer as an :class:`AppError`, unchanged."""
-    if not isinstance(body, dict):
-        return AppError(502, "bad_gateway", f"The {SERVICE} service answered {status} without a problem document")
-    errors = [
-        FieldError(str(item.get("field", "")), str(item.get("code", "invalid")), str(item.get("reason", "")))
-        for item in body.get("errors") or ()
-        if isinstance(item, dict)
-    ]
-    extra = {key: value for key, value in body.items() if key not in _PROBLEM_KEYS}
-    return AppError(
-        status,
-        str(body.get("code") or "upstream_error"),
-        body.get("detail"),
-        body.get("detail_bn"),
-        errors=errors,
-        extra=extra or None,
-    )
-
-
 class MasterDataClient:
     """Calls master data as ``principal`` (a token minted per call) or with a forwarded header."""
 
@@ -188,7 +163,7 @@ class MasterDataClient:
         except ValueError:
             body = None
         if response.status_code >= 400:
-            raise upstream_error(response.status_code, body)
+            raise upstream_error(SERVICE, response.status_code, body)
         return body
 
     async def import_rows(
@@ -250,6 +225,5 @@ __all__ = [
     "RowOutcome",
     "RowProblem",
     "read_permission",
-    "upstream_error",
     "write_permission",
 ]

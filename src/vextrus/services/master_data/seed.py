@@ -10,23 +10,17 @@ at these records without calling this service.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from vextrus import bd
-from vextrus.demo import DEMO_TENANTS, DemoTenant, demo_id
+from vextrus.demo import DEMO_TENANTS, DemoTenant, demo_record_id
 from vextrus.kit.service import SeedContext
 from vextrus.kit.tenancy import acting_as
 from vextrus.services.master_data import accounts, parties, service
 from vextrus.services.master_data import products as items
 from vextrus.services.master_data.repository import Customers, Products, Vendors
 from vextrus.services.master_data.schemas import ApprovalAction, CustomerCreate, ProductCreate, VendorCreate
-
-
-def demo_record_id(entity: str, tenant_slug: str, code: str) -> uuid.UUID:
-    """The id of a demo record: ``demo_id("master-data:<entity>", "<tenant slug>:<code>")``."""
-    return demo_id(f"master-data:{entity}", f"{tenant_slug}:{code}")
 
 
 def _address(line1: str, area: str, district: str, postal_code: str, address_bn: str) -> dict[str, Any]:

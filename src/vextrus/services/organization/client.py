@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from vextrus.kit.errors import AppError, FieldError
+from vextrus.kit.clients import upstream_error
 from vextrus.kit.tenancy import Principal
 
 if TYPE_CHECKING:
@@ -100,31 +100,6 @@ class UserAccess:
         return self.company_ids[0] if self.company_ids else None
 
 
-_PROBLEM_KEYS = frozenset(
-    {"type", "title", "status", "code", "detail", "detail_bn", "instance", "errors", "request_id"}
-)
-
-
-def upstream_error(status: int, body: Any) -> AppError:
-    """The organization service's problem+json answer as an :class:`AppError`, unchanged."""
-    if not isinstance(body, dict):
-        return AppError(502, "bad_gateway", f"The {SERVICE} service answered {status} without a problem document")
-    errors = [
-        FieldError(str(item.get("field", "")), str(item.get("code", "invalid")), str(item.get("reason", "")))
-        for item in body.get("errors") or ()
-        if isinstance(item, dict)
-    ]
-    extra = {key: value for key, value in body.items() if key not in _PROBLEM_KEYS}
-    return AppError(
-        status,
-        str(body.get("code") or "upstream_error"),
-        body.get("detail"),
-        body.get("detail_bn"),
-        errors=errors,
-        extra=extra or None,
-    )
-
-
 class OrganizationClient:
     """Calls the organization service as the system principal of ``caller`` (default: auth)."""
 
@@ -160,7 +135,7 @@ class OrganizationClient:
         if response.status_code == 404 and not_found_is_none:
             return None
         if response.status_code >= 400:
-            raise upstream_error(response.status_code, body)
+            raise upstream_error(SERVICE, response.status_code, body)
         return response.status_code, body
 
     async def provision_tenant(
@@ -249,5 +224,4 @@ __all__ = [
     "TenantRef",
     "UserAccess",
     "service_subject",
-    "upstream_error",
 ]
